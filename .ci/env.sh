@@ -1,0 +1,18 @@
+# Sourced by the other scripts: the Python environment, created from requirements.txt
+# on first use and recreated whenever requirements.txt changes.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON=${PYTHON:-python3.11}
+if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt .venv/requirements.installed; then
+    echo "== creating .venv from requirements.txt with $PYTHON"
+    rm -rf .venv
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -r requirements.txt
+    cp requirements.txt .venv/requirements.installed
+fi
+export PATH="$PWD/.venv/bin:$PATH"
+# Offline machines read the course's data from the shared mirror instead of the network.
+if [ -z "${NEURON2GPT_DATA_MIRROR:-}" ] && [ -d ../shared/data ]; then
+    export NEURON2GPT_DATA_MIRROR="$(cd ../shared/data && pwd)"
+fi

@@ -1,0 +1,67 @@
+"""Keep the notebooks' copies of shared modules identical to the modules.
+
+    python -m neuron2gpt.inline           # rewrite every marked cell
+    python -m neuron2gpt.inline --check   # exit 1 and list the cells that drifted
+
+A marked cell has metadata {"neuron2gpt": {"inline": "<module>"}} and holds the
+source of neuron2gpt/<module>.py verbatim.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+NOTEBOOK_DIRS = ("book", "solutions")  # exercises/ are generated from solutions/
+
+
+def module_source(name):
+    return (PACKAGE / f"{name}.py").read_text().rstrip("\n")
+
+
+def marked_cells(nb):
+    for cell in nb.cells:
+        name = cell.get("metadata", {}).get("neuron2gpt", {}).get("inline")
+        if name:
+            yield cell, name
+
+
+def notebooks():
+    for folder in NOTEBOOK_DIRS:
+        yield from sorted((REPO / folder).rglob("*.ipynb"))
+
+
+def sync(check_only=False):
+    """Returns the (notebook, module) pairs whose copy differed from the module."""
+    drifted = []
+    for path in notebooks():
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        changed = False
+        for cell, name in marked_cells(nb):
+            source = module_source(name)
+            if cell.source != source:
+                drifted.append((path.relative_to(REPO), name))
+                cell.source = source
+                changed = True
+        if changed and not check_only:
+            nbformat.write(nb, str(path))
+    return drifted
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    drifted = sync(check_only=args.check)
+    for path, name in drifted:
+        print(f"{path}: copy of neuron2gpt/{name}.py {'differs' if args.check else 'updated'}")
+    if args.check and drifted:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Execute course notebooks the way nbgrader does and score them.
+
+Used by the test suite and by authors while writing an assignment:
+
+    python -m tests.harness score solutions/01_neuron/01_neuron.ipynb
+    python -m tests.harness stub 01_neuron          # the student copy must score 0
+    python -m tests.harness mutants 01_neuron       # every mutant must lose points
+
+Notebooks run in an empty temporary folder with a kernel that cannot import this
+repository, as they would in Colab. ``grading=True`` sets NBGRADER_EXECUTION as
+nbgrader does, so training cells take their short schedule.
+"""
+import argparse
+import copy
+import importlib
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbgrader import utils as nbutils
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, IgnorePattern
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+EXERCISES = REPO / "exercises"
+
+
+def assignments():
+    """Names of the assignments: the folders of solutions/."""
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def solution_notebook(assignment):
+    (path,) = sorted((SOLUTIONS / assignment).glob("*.ipynb"))
+    return path
+
+
+def kernel_env(grading):
+    """The environment of a fresh Colab-like kernel: nothing of this repository on the path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBGRADER_EXECUTION")}
+    if grading:
+        env["NBGRADER_EXECUTION"] = "autograde"
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def execute(nb, grading=True, cell_timeout=120, allow_errors=True):
+    """Run a notebook node in an empty temporary folder; returns the executed copy."""
+    nb = copy.deepcopy(nb)
+    with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
+        client = NotebookClient(
+            nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
+            resources={"metadata": {"path": workdir}})
+        client.execute(env=kernel_env(grading), cwd=workdir)
+    return nb
+
+
+def _ignore_pattern():
+    """nbgrader's IgnorePattern as the course configures it for grading."""
+    from autograder.release import nbgrader_config
+    return IgnorePattern(config=nbgrader_config())
+
+
+def autograded_cells(nb):
+    """The test cells nbgrader scores automatically (grade, not solution, code)."""
+    return [c for c in nb.cells if nbutils.is_grade(c) and not nbutils.is_solution(c)
+            and c.cell_type == "code"]
+
+
+@dataclass
+class CellScore:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str  # the error the student would see, '' when the cell passed
+
+
+def score(executed_nb):
+    """Score every autograded cell with nbgrader's own rule (error or stderr: 0)."""
+    executed_nb, _ = _ignore_pattern().preprocess(copy.deepcopy(executed_nb), {})
+    results = []
+    for cell in autograded_cells(executed_nb):
+        points, max_points = nbutils.determine_grade(cell)
+        message = ""
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                message = f"{out.ename}: {out.evalue}"
+            elif out.output_type == "stream" and out.name == "stderr" and not message:
+                message = "stderr: " + out.text.strip()[:200]
+        results.append(CellScore(cell.metadata.nbgrader["grade_id"], points, max_points, message))
+    return results
+
+
+def problem_cells(executed_nb):
+    """(index, message) for each code cell that raised or wrote to stderr."""
+    problems = []
+    for index, cell in enumerate(executed_nb.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                problems.append((index, f"{out.ename}: {out.evalue}"))
+            elif out.output_type == "stream" and out.name == "stderr":
+                problems.append((index, "stderr: " + out.text.strip()))
+    return problems
+
+
+def student_copy(nb):
+    """What a student receives: solutions replaced by stubs, hidden tests and outputs removed."""
+    nb = copy.deepcopy(nb)
+    resources = {}
+    for pp in (ClearSolutions(), ClearOutput(), ClearHiddenTests()):
+        nb, resources = pp.preprocess(nb, resources)
+    return nb
+
+
+def cell_by_id(nb, grade_id):
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+@dataclass
+class Mutant:
+    cell: str         # grade_id of the solution cell it changes
+    description: str  # the mistake, in words
+    find: str         # text of the model solution...
+    replace: str      # ...and what the mistaken student wrote instead
+
+
+def load_mutants(assignment):
+    module = importlib.import_module(f"tests.mutants.m{assignment}")
+    return [Mutant(*m) for m in module.MUTANTS]
+
+
+def apply_mutant(nb, mutant):
+    nb = copy.deepcopy(nb)
+    cell = cell_by_id(nb, mutant.cell)
+    count = cell.source.count(mutant.find)
+    if count != 1:
+        raise ValueError(f"mutant {mutant.description!r}: {mutant.find!r} occurs {count} times "
+                         f"in cell {mutant.cell!r}, expected once")
+    cell.source = cell.source.replace(mutant.find, mutant.replace)
+    return nb
+
+
+def read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def _print_scores(scores, elapsed):
+    for s in scores:
+        mark = "ok  " if s.points == s.max_points else "FAIL"
+        print(f"  {mark} {s.grade_id:32s} {s.points:g}/{s.max_points:g} {s.message[:110]}")
+    total = sum(s.points for s in scores)
+    print(f"  total {total:g}/{sum(s.max_points for s in scores):g} in {elapsed:.1f} s")
+    return total
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "score", "stub", "mutants"])
+    parser.add_argument("target", help="a notebook path (score) or an assignment name")
+    parser.add_argument("--student", action="store_true", help="run without NBGRADER_EXECUTION")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        # a chapter page or any notebook: every cell must run without error or stderr
+        start = time.time()
+        nb = execute(read(args.target), grading=not args.student, allow_errors=True)
+        problems = problem_cells(nb)
+        for index, message in problems:
+            print(f"  cell {index}: {message[:300]}")
+        print(f"  {len(problems)} problem cell(s), {time.time() - start:.1f} s")
+        if problems:
+            sys.exit(1)
+    elif args.command == "score":
+        start = time.time()
+        scores = score(execute(read(args.target), grading=not args.student))
+        _print_scores(scores, time.time() - start)
+    elif args.command == "stub":
+        start = time.time()
+        scores = score(execute(student_copy(read(solution_notebook(args.target)))))
+        if _print_scores(scores, time.time() - start) != 0:
+            sys.exit("the student copy earns points: some test cannot fail")
+    else:
+        nb = read(solution_notebook(args.target))
+        survivors = []
+        for mutant in load_mutants(args.target):
+            start = time.time()
+            scores = score(execute(apply_mutant(nb, mutant)))
+            lost = [s for s in scores if s.points < s.max_points]
+            status = "caught" if lost else "SURVIVED"
+            print(f"{status:8s} {mutant.cell}: {mutant.description} ({time.time() - start:.1f} s)")
+            for s in lost:
+                print(f"           -{s.max_points - s.points:g} {s.grade_id}: {s.message[:100]}")
+            if not lost:
+                survivors.append(mutant)
+        if survivors:
+            sys.exit(f"{len(survivors)} mutant(s) survived")
+
+
+if __name__ == "__main__":
+    main()

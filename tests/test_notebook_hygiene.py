@@ -1,0 +1,50 @@
+"""Static checks of the notebooks that catch nbgrader traps before grading does."""
+import nbformat
+import pytest
+
+from tests import harness
+
+BOOK_PAGES = sorted(p for p in (harness.REPO / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+SOURCES = [harness.solution_notebook(a) for a in harness.assignments()]
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+@pytest.mark.parametrize("path", BOOK_PAGES + SOURCES, ids=lambda p: str(p.relative_to(harness.REPO)))
+def test_notebook_is_valid_clean_and_runs_on_python3(path):
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernelspec must be python3 (Colab)"
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not with_outputs, f"commit notebooks without outputs; cells {with_outputs} have some"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_graded_cells_are_well_formed(path):
+    nb = nbformat.read(str(path), as_version=4)
+    ids = [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c)]
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        gid = meta["grade_id"]
+        if meta.get("solution") and cell.cell_type == "code":
+            # without markers nbgrader replaces the whole cell, signature included
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, gid
+        if meta.get("grade") and not meta.get("solution"):
+            assert meta.get("locked"), f"test cell {gid} must be locked"
+            assert meta.get("points", 0) > 0, f"test cell {gid} has no points"
+            last = [line for line in cell.source.strip().splitlines() if not line.startswith("### ")][-1]
+            # a bare number as the last expression would become partial credit
+            assert last.startswith("print("), f"test cell {gid} must end with a print(...) line"
+        if meta.get("grade") and not meta.get("solution"):
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"test cell {gid} has no hidden tests"
+
+
+def test_part_one_has_a_manually_graded_answer():
+    written = [nbgrader_meta(c)["grade_id"] for path in SOURCES for c in nbformat.read(str(path), as_version=4).cells
+               if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
+    assert written, "Part I needs at least one manually graded written answer"
