@@ -18,13 +18,6 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.md"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# The generated copy starts with an "Open in Colab" badge built from _config.yml.
-from nbgrader.converters import GenerateAssignment  # noqa: E402
-
-c.GenerateAssignment.preprocessors = (
-    list(GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default())
-    + ["autograder.badge.ColabBadge"])
-
 # Generous per-cell limit: graded training cells take their short schedule
 # (NBGRADER_EXECUTION is set), but a slow laptop should not time out.
 c.Execute.timeout = 120

@@ -9,8 +9,11 @@ import tempfile
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
+from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
+
+from .badge import ColabBadge
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
@@ -35,12 +38,17 @@ def generate(release_root, names=None):
     with tempfile.TemporaryDirectory(prefix="nbgrader-release-") as scratch:
         config = nbgrader_config(release_directory=str(Path(release_root).resolve()),
                                  db_url=f"sqlite:///{scratch}/gradebook.db")
+        # The copies that students open in Colab start with an "Open in Colab" badge. It is
+        # added here rather than in nbgrader_config.py so that instructors running nbgrader
+        # by hand need nothing of this package on their Python path.
+        config.GenerateAssignment.preprocessors = (
+            list(GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()) + [ColabBadge])
         coursedir = CourseDirectory(config=config)
         api = NbGraderAPI(coursedir=coursedir, config=config)
         for name in names:
             result = api.generate_assignment(name, force=True, create=True)
             if not result["success"]:
-                raise RuntimeError(f"nbgrader could not generate {name}:\n{result.get('error') or result.get('log')}")
+                raise RuntimeError(f"nbgrader could not generate {name}:\n{result.get('log', '')}\n{result.get('error', '')}")
     return names
 
 

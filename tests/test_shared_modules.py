@@ -1,0 +1,82 @@
+"""The shared modules that notebooks inline: data loading, checks, Colab links."""
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.book import colab_url, config
+from neuron2gpt import checks, data
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    (folder / "tiny.txt").write_text("to be or not to be")
+    digest = hashlib.sha256(b"to be or not to be").hexdigest()
+    monkeypatch.setitem(data.DATASETS, "tiny.txt", ("https://example.invalid/tiny.txt", digest))
+    monkeypatch.setattr(data, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("NEURON2GPT_DATA_MIRROR", str(folder))
+    return folder
+
+
+def test_fetch_reads_the_mirror_verifies_and_caches(mirror):
+    assert data.load_text("tiny.txt") == "to be or not to be"
+    (mirror / "tiny.txt").unlink()  # the second call must not need the mirror
+    assert data.load_text("tiny.txt") == "to be or not to be"
+
+
+def test_fetch_rejects_a_file_with_the_wrong_checksum(mirror):
+    (mirror / "tiny.txt").write_text("tampered")
+    with pytest.raises(RuntimeError, match="checksum mismatch"):
+        data.fetch("tiny.txt")
+    assert not (data.CACHE / "tiny.txt").exists(), "a bad download must not be cached"
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="no ../shared/data mirror on this machine")
+def test_the_shared_mirror_holds_the_files_the_course_expects(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    monkeypatch.setenv("NEURON2GPT_DATA_MIRROR", str(SHARED_DATA))
+    for name in data.DATASETS:
+        assert data.fetch(name).stat().st_size > 0
+
+
+class FakeArray:
+    """What a student might return to cheat: equal to everything."""
+    shape = (2, 2)
+
+    def __eq__(self, other):
+        return True
+
+
+def test_checks_reject_objects_that_fake_equality():
+    with pytest.raises(AssertionError, match="should be a numpy.ndarray"):
+        checks.check_close("out", FakeArray(), np.zeros((2, 2)))
+    with pytest.raises(AssertionError, match="should be a torch.Tensor"):
+        checks.check_close("out", np.zeros((2, 2)), torch.zeros(2, 2))
+    with pytest.raises(AssertionError, match="Python float"):
+        checks.check_scalar("loss", torch.tensor(1.0), 1.0)
+
+
+def test_check_messages_say_what_is_wrong():
+    with pytest.raises(AssertionError, match=r"expected shape \(4, 10\), got \(10, 4\).*wrong order"):
+        checks.check_shape("logits", np.zeros((10, 4)), (4, 10))
+    with pytest.raises(AssertionError, match=r"at index \(1,\) expected 2, got 5"):
+        checks.check_close("y", np.array([1.0, 5.0]), np.array([1.0, 2.0]))
+    with pytest.raises(AssertionError, match="NaN"):
+        checks.check_close("y", np.array([np.nan]), np.array([1.0]))
+    with pytest.raises(AssertionError, match="mask is wrong"):
+        checks.check_true(False, "mask is wrong")
+    checks.check_close("y", torch.ones(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
+
+
+def test_colab_links_come_from_the_repository_setting():
+    url = config()["repository"]["url"].removeprefix("https://github.com/")
+    branch = config()["repository"]["branch"]
+    assert colab_url("exercises/a/a.ipynb") == (
+        f"https://colab.research.google.com/github/{url}/blob/{branch}/exercises/a/a.ipynb")
