@@ -18,7 +18,6 @@ import functools
 import os
 import re
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +29,6 @@ import yaml
 
 from autograder.book import colab_url
 from tests import site_assets
-
-pytestmark = pytest.mark.xdist_group("site")
 
 REPO = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("NEURON2GPT_SITE") or REPO / "_build" / "html").resolve()
@@ -51,6 +48,24 @@ BADGE_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20">'
              b'<rect width="117" height="20" rx="3" fill="#f9ab00"/>'
              b'<text x="8" y="14" font-size="11" font-family="sans-serif">Open in Colab</text></svg>')
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Errors of the toolchain itself, the same on every Jupyter Book 1 page and harmless to a reader.
+# Keep this short: anything else in the console fails test_pages_load_without_errors.
+KNOWN_PAGE_ERRORS = [
+    # Jupyter Book 1.0.4 writes sphinx-thebe's inline config (`const THEBE_JS_URL = ...`) into <head>
+    # twice; the second copy throws. Thebe (live code) is not used by this book.
+    re.compile(r"^Identifier 'THEBE_JS_URL' has already been declared$"),
+    # @jupyter-widgets/html-manager 1.0.6 typesets widget labels with MathJax 2's MathJax.Hub.Queue;
+    # the book loads MathJax 3, which has no Hub. The label is shown, as plain text.
+    re.compile(r"^Cannot read properties of undefined \(reading 'Queue'\)$"),
+]
+# Same-site files that the toolchain asks for and never ships: html-manager 1.0.6 looks for its
+# Font Awesome fonts next to the page (<page folder>/@jupyter-widgets/html-manager/dist/<hash>.woff2),
+# which 404s on the published site too; the theme ships its own Font Awesome.
+KNOWN_MISSING_FILES = re.compile(r"/@jupyter-widgets/html-manager/dist/[0-9a-f]{20}\.(woff2?|ttf|eot|svg)$")
+KNOWN_CONSOLE_ERRORS = [
+    # pydata-sphinx-theme, on the first page of a fresh profile (no colour mode in localStorage yet).
+    re.compile(r"^Got invalid theme mode: .*Resetting to auto\.$"),
+]
 MATHJAX_TIMEOUT_MS = 30_000
 WIDGET_TIMEOUT_MS = 20_000
 
@@ -142,6 +157,7 @@ async () => {
   const colabLinks = Array.from(document.querySelectorAll('a[href^="https://colab.research.google.com/"]'));
   return {
     images: imgs.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth})),
+    mathElements: document.querySelectorAll('.math').length,
     mjx: document.querySelectorAll('mjx-container').length,
     untypeset: Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container'))
                  .map(e => e.textContent.trim().slice(0, 60)),
@@ -175,8 +191,16 @@ def visit_all(base, pages):
     def route(route):
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.hostname in LOOPBACK:
+        if parts.scheme not in ("http", "https"):
             return route.continue_()
+        if parts.hostname in LOOPBACK:
+            if route.request.resource_type != "document":
+                return route.continue_()
+            # The page as built, but for the SRI hash of a CDN file served from another build.
+            response = route.fetch()
+            html = response.text()
+            fixed = site_assets.drop_substituted_integrity(html)
+            return route.fulfill(response=response, body=fixed) if fixed != html else route.fulfill(response=response)
         if url.split("?")[0] == COLAB_BADGE:
             return route.fulfill(status=200, content_type="image/svg+xml", body=BADGE_SVG)
         try:
@@ -209,9 +233,11 @@ def visit_all(base, pages):
                 page = context.new_page()
 
                 def on_console(message, visit=visit):
-                    if message.type != "error":
+                    if message.type != "error" or any(known.search(message.text) for known in KNOWN_CONSOLE_ERRORS):
                         return
                     where = message.location.get("url", "") if message.location else ""
+                    if KNOWN_MISSING_FILES.search(urlsplit(where).path):
+                        return
                     if where and (urlsplit(where).hostname not in LOOPBACK) and not site_assets.is_cdn(where) \
                             and "Failed to load resource" in message.text:
                         return  # an aborted outside request: reported by test_no_unexpected_external_requests
@@ -219,15 +245,21 @@ def visit_all(base, pages):
                                                 if where else message.text)
 
                 def on_response(response, visit=visit):
-                    if urlsplit(response.url).hostname in LOOPBACK and response.status >= 400:
+                    parts = urlsplit(response.url)
+                    if parts.hostname in LOOPBACK and response.status >= 400 and not KNOWN_MISSING_FILES.search(parts.path):
                         visit.failed_requests.append(f"{response.status} {response.url}")
 
                 def on_failed(request, visit=visit):
-                    if urlsplit(request.url).hostname in LOOPBACK:
+                    parts = urlsplit(request.url)
+                    if parts.hostname in LOOPBACK and not KNOWN_MISSING_FILES.search(parts.path):
                         visit.failed_requests.append(f"{request.failure} {request.url}")
 
                 page.on("console", on_console)
-                page.on("pageerror", lambda error, visit=visit: visit.page_errors.append(str(error)))
+                def on_page_error(error, visit=visit):
+                    if not any(known.search(str(error)) for known in KNOWN_PAGE_ERRORS):
+                        visit.page_errors.append(str(error))
+
+                page.on("pageerror", on_page_error)
                 page.on("response", on_response)
                 page.on("requestfailed", on_failed)
                 try:
@@ -274,7 +306,10 @@ def site():
     pages = site_pages()
     if not pages:
         pytest.fail(f"no HTML pages in {SITE}", pytrace=False)
+    return browse(pages)
 
+
+def browse(pages):
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -325,15 +360,15 @@ def test_no_unexpected_external_requests(site):
 
 def test_math_is_typeset(site):
     problems = []
-    math_pages = 0
     for v in opened(site):
         facts = v.facts
-        if v.uses_mathjax:
-            math_pages += 1
+        if facts.get("mathElements"):  # Sphinx marks each formula class="math"; MathJax typesets those
+            if not v.uses_mathjax:
+                problems.append(f"{v.page}: has math but does not load MathJax")
             if v.mathjax_problem:
                 problems.append(f"{v.page}: {v.mathjax_problem}")
             if not facts.get("mjx"):
-                problems.append(f"{v.page}: loads MathJax but no <mjx-container> was rendered")
+                problems.append(f"{v.page}: has math but no <mjx-container> was rendered")
             problems += [f"{v.page}: math not typeset: {t!r}" for t in facts.get("untypeset", [])]
             problems += [f"{v.page}: MathJax error: {t!r}" for t in facts.get("mathErrors", [])]
         problems += [f"{v.page}: raw TeX left in the text: ...{t}..." for t in facts.get("rawMath", [])]

@@ -73,7 +73,7 @@ MUTANTS = [
      "nn.Linear(hidden, vocab_size)", "nn.Linear(hidden, vocab_size, bias=False)"),
     # train_char_mlp
     ("train_char_mlp", "never clears the gradients",
-     "optimizer.zero_grad()  # gradients add up across backward() calls unless cleared\n", ""),
+     "        optimizer.zero_grad()  # gradients add up across backward() calls unless cleared\n", ""),
     ("train_char_mlp", "cross-entropy of probabilities instead of logits",
      "F.cross_entropy(model(X[rows]), Y[rows])", "F.cross_entropy(model(X[rows]).softmax(dim=-1), Y[rows])"),
     ("train_char_mlp", "the same first batch every step",
