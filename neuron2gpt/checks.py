@@ -53,11 +53,35 @@ def check_close(name, got, expected, atol=1e-6, rtol=1e-5):
         f"(largest difference {error.max():.3g}, allowed {atol:g} + {rtol:g}*|expected|).")
 
 
+def check_equal(name, got, expected):
+    """Exactly equal: integer or boolean arrays and tensors (labels, ids, masks), strings, lists."""
+    check_type(name, got, type(expected))
+    if type(expected) in (np.ndarray, torch.Tensor):
+        check_shape(name, got, expected.shape)
+        assert got.dtype == expected.dtype, f"{name}: expected dtype {expected.dtype}, got {got.dtype}."
+        got_np = got.detach().cpu().numpy() if type(got) is torch.Tensor else got
+        expected_np = expected.detach().cpu().numpy() if type(expected) is torch.Tensor else expected
+        wrong = np.argwhere(got_np != expected_np)
+        if len(wrong):
+            first = tuple(int(i) for i in wrong[0])
+            raise AssertionError(f"{name}: {len(wrong)} of {got_np.size} values differ; first at index {first}: "
+                                 f"expected {expected_np[first].item()!r}, got {got_np[first].item()!r}.")
+        return
+    if got != expected:
+        if type(expected) in (str, list, tuple) and len(got) != len(expected):
+            raise AssertionError(f"{name}: expected length {len(expected)}, got {len(got)}.")
+        if type(expected) in (str, list, tuple):
+            first = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
+            raise AssertionError(f"{name}: first difference at position {first}: "
+                                 f"expected {expected[first]!r}, got {got[first]!r}.")
+        raise AssertionError(f"{name}: expected {expected!r}, got {got!r}.")
+
+
 def check_scalar(name, got, expected, atol=1e-6, rtol=1e-5):
     """A plain Python float (or int) close to `expected`."""
     assert type(got) in (float, int), (
         f"{name} should be a Python float, but it is a {_describe(got)}"
-        " (use float(...) or tensor.item() to convert).")
+        " (convert with float(...) for a NumPy number, or .item() for a tensor).")
     assert not math.isnan(got), f"{name} is NaN."
     assert math.isclose(got, expected, abs_tol=atol, rel_tol=rtol), (
         f"{name}: expected {expected:.6g}, got {got:.6g}.")

@@ -44,6 +44,18 @@ def test_graded_cells_are_well_formed(path):
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"test cell {gid} has no hidden tests"
 
 
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_markers_appear_only_in_the_cells_they_belong_to(path):
+    # nbgrader acts on these markers wherever they appear: in prose they break generation,
+    # outside a test cell a hidden block would reach students.
+    for index, cell in enumerate(nbformat.read(str(path), as_version=4).cells):
+        meta = nbgrader_meta(cell)
+        if not meta.get("solution"):
+            assert "BEGIN SOLUTION" not in cell.source, f"cell {index} mentions BEGIN SOLUTION but is no answer cell"
+        if not (meta.get("grade") and not meta.get("solution")):
+            assert "BEGIN HIDDEN TESTS" not in cell.source, f"cell {index} has hidden tests but is no test cell"
+
+
 def test_part_one_has_a_manually_graded_answer():
     written = [nbgrader_meta(c)["grade_id"] for path in SOURCES for c in nbformat.read(str(path), as_version=4).cells
                if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]

@@ -75,6 +75,18 @@ def test_check_messages_say_what_is_wrong():
     checks.check_close("y", torch.ones(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
 
 
+def test_check_equal_reports_the_first_difference():
+    with pytest.raises(AssertionError, match=r"1 of 3 values differ; first at index \(2,\): expected 3, got 4"):
+        checks.check_equal("labels", np.array([1, 2, 4]), np.array([1, 2, 3]))
+    with pytest.raises(AssertionError, match="dtype"):
+        checks.check_equal("ids", torch.tensor([1, 2]), torch.tensor([1.0, 2.0]))
+    with pytest.raises(AssertionError, match="position 1: expected 'b', got 'x'"):
+        checks.check_equal("text", "axc", "abc")
+    with pytest.raises(AssertionError, match="should be a builtins.str"):
+        checks.check_equal("text", FakeArray(), "abc")
+    checks.check_equal("ids", torch.tensor([1, 2]), torch.tensor([1, 2]))
+
+
 def test_colab_links_come_from_the_repository_setting():
     url = config()["repository"]["url"].removeprefix("https://github.com/")
     branch = config()["repository"]["branch"]
