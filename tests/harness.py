@@ -14,6 +14,7 @@ import argparse
 import copy
 import importlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +57,9 @@ def execute(nb, grading=True, cell_timeout=120, allow_errors=True):
         client = NotebookClient(
             nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
             resources={"metadata": {"path": workdir}})
-        client.execute(env=kernel_env(grading), cwd=workdir)
+        # The kernel's own log (a notice about its TCP transport) is noise here; what the
+        # notebook prints arrives through the cells' outputs.
+        client.execute(env=kernel_env(grading), cwd=workdir, stderr=subprocess.DEVNULL)
     return nb
 
 

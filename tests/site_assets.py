@@ -1,11 +1,11 @@
 """Local stand-ins for the CDN files that the rendered book loads, for tests/test_site.py.
 
-.ci/browser-setup unpacks pinned npm packages into .cache/web/npm/<package>@<version>/
+.ci/system-setup unpacks pinned npm packages into .cache/web/npm/<package>@<version>/
 (e.g. .cache/web/npm/mathjax@3.2.2/es5/tex-mml-chtml.js). ``local_file(url)`` maps a CDN URL
 onto that folder generically, by package, version range and path, so that whatever a script
 loads relative to itself (MathJax's fonts and components, the widget manager's chunks) resolves
 too. A CDN URL whose package is not cached raises ``MissingAsset``, naming what to add to
-.ci/browser-setup.
+.ci/system-setup.
 """
 import json
 import mimetypes
@@ -92,7 +92,7 @@ def _package_file(package, spec, path, url):
     if not matching:
         have = ", ".join(sorted(versions)) or "none"
         raise MissingAsset(f"{url}: no cached copy of npm package {package}@{spec or 'latest'} "
-                           f"(cached versions: {have}); add it to PACKAGES in .ci/browser-setup")
+                           f"(cached versions: {have}); add it to PACKAGES in .ci/system-setup")
     folder = matching[-1]
     root = versions[folder]
     if not path:  # the package's entry point, as jsdelivr/unpkg choose it

@@ -1,6 +1,6 @@
 """The rendered book, opened page by page in a headless Chromium.
 
-The book must be built first (.ci/build-book writes _build/html) and .ci/browser-setup must
+The book must be built first (.ci/build-book writes _build/html) and .ci/system-setup must
 have installed /usr/bin/chromium and the local copies of the CDN files in .cache/web.
 Every page of the site is served from 127.0.0.1 and visited once; the browser reaches nothing
 else: the CDN files come from .cache/web (tests/site_assets.py), the Colab badge from a local
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("NEURON2GPT_SITE") or REPO / "_build" / "html").resolve()
 SOURCE = Path(os.environ.get("NEURON2GPT_SITE_SOURCE") or SITE.parent.parent).resolve()
 CHROMIUM = os.environ.get("NEURON2GPT_CHROMIUM") or "/usr/bin/chromium"
-# Debian's Chromium as root on a machine without network (see .ci/browser-setup); Playwright
+# Debian's Chromium as root on a machine without network (see .ci/system-setup); Playwright
 # passes a fresh --user-data-dir itself (launch_persistent_context below).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -300,9 +300,9 @@ def site():
         pytest.fail(f"no built book at {SITE} (no index.html): run `bash .ci/build-book` first "
                     f"(or point NEURON2GPT_SITE at a built _build/html)", pytrace=False)
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/browser-setup` first", pytrace=False)
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/system-setup` first", pytrace=False)
     if not site_assets.WEB.is_dir():
-        pytest.fail(f"no local CDN copies in {site_assets.WEB}: run `bash .ci/browser-setup` first", pytrace=False)
+        pytest.fail(f"no local CDN copies in {site_assets.WEB}: run `bash .ci/system-setup` first", pytrace=False)
     pages = site_pages()
     if not pages:
         pytest.fail(f"no HTML pages in {SITE}", pytrace=False)
@@ -355,7 +355,7 @@ def test_no_unexpected_external_requests(site):
     problems += [f"{page}: aborted request to {url}" for page, url in site["outside"]]
     assert not problems, report(
         "requests to the outside that the site test does not serve (a new external dependency? "
-        "add a local copy to .ci/browser-setup, or remove it from the book)", problems)
+        "add a local copy to .ci/system-setup, or remove it from the book)", problems)
 
 
 def test_math_is_typeset(site):

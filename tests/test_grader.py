@@ -1,0 +1,239 @@
+"""The instructors' grader on a class of realistic bad submissions (issue: grade safely).
+
+One grading run over a zip that mixes correct and partly correct work with hostile code,
+broken files and Colab manglings. Every case must end with a status and a clear message,
+no case may change another student's grade, and the gradebook must agree with grades.csv.
+Then the run is repeated and interrupted, and the grades must not move.
+"""
+import copy
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import grade as grading
+from autograder.sandbox import sandbox_problem
+from tests import harness
+from tests.test_collect_repair import colabify
+from tests.test_roundtrip import filled_in
+
+ASSIGNMENT = "01_neuron"
+FULL = 14  # automatic points of 01_neuron
+PWNED = f"/tmp/n2g-pwned-{uuid.uuid4().hex}"
+# Generous against a loaded CI machine, yet short enough to keep the test to a few minutes.
+SETTINGS = dict(workers=2, cell_timeout=20, notebook_timeout=90)
+
+pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+
+
+def with_relu(nb, body, top=""):
+    """A copy of `nb` whose relu answer runs `top` when defined and `body` when called."""
+    nb = copy.deepcopy(nb)
+    cell = harness.cell_by_id(nb, "relu")
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    cell.source = f"{top}\ndef relu(z):\n{indented}\n    return np.maximum(z, 0.0)\n"
+    return nb
+
+
+def with_prefix(nb, grade_ids, code):
+    nb = copy.deepcopy(nb)
+    for gid in grade_ids:
+        cell = harness.cell_by_id(nb, gid)
+        cell.source = code + "\n" + cell.source
+    return nb
+
+
+def mangled_by_student(nb):
+    """Metadata stripped from an answer, a test cell deleted, an answer duplicated."""
+    nb = copy.deepcopy(nb)
+    del harness.cell_by_id(nb, "sigmoid").metadata["nbgrader"]
+    nb.cells.remove(harness.cell_by_id(nb, "test_relu"))
+    relu = harness.cell_by_id(nb, "relu")
+    twin = copy.deepcopy(relu)
+    twin.id = "relu-twin"
+    nb.cells.insert(nb.cells.index(relu), twin)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    solution = harness.read(harness.solution_notebook(ASSIGNMENT))
+    stub = harness.read(harness.EXERCISES / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    good = filled_in(stub, solution)
+    out = tmp_path_factory.mktemp("grading")
+    gradebook = out / "out" / "course" / "gradebook.db"
+    bias_mutant = next(m for m in harness.load_mutants(ASSIGNMENT) if m.cell == "dense_forward")
+    answer_cells = ["sigmoid", "relu", "neuron_forward", "dense_forward", "mlp_forward",
+                    "predict_leaf_or_flower", "predict_salary"]
+    nb = lambda node: nbformat.writes(node).encode()
+    cases = {
+        "s01_Copy of 01_neuron.ipynb": nb(good),
+        "s02_2026-11-20T10-00-00_01_neuron.ipynb": nb(stub),           # an early attempt...
+        "s02_2026-11-21T09-00-00_01_neuron.ipynb": nb(good),           # ...and the latest
+        "s03_01_neuron (1).ipynb": nb(harness.apply_mutant(good, bias_mutant)),
+        "s04_01_neuron.ipynb": nb(stub),
+        "s05_01_neuron.ipynb": nb(with_relu(good, "", top="while True:\n    pass")),
+        "s06_01_neuron.ipynb": nb(with_prefix(good, answer_cells, "import time; time.sleep(15)")),
+        "s07_01_neuron.ipynb": nb(with_relu(good, "", top="import os\nos._exit(1)")),
+        "s08_01_neuron.ipynb": nb(with_relu(good, "", top="import os\nos.kill(os.getpid(), 9)")),
+        "s09_01_neuron.ipynb": nb(with_relu(good, "hoard = bytearray(64 * 1024 ** 3)")),
+        "s10_01_neuron.ipynb": nb(with_relu(good, "", top=(
+            "import os, time\ntry:\n    while True:\n        if os.fork() == 0:\n"
+            "            time.sleep(20)\n            os._exit(0)\nexcept OSError as e:\n"
+            "    print('fork refused:', e)"))),
+        "s11_01_neuron.ipynb": nb(with_relu(good, "", top="print('x' * 100_000_000)")),
+        "s12_01_neuron.ipynb": nb(with_relu(good, "import urllib.request\n"
+                                            "urllib.request.urlopen('http://1.1.1.1', timeout=3)")),
+        "s13_01_neuron.ipynb": nb(with_relu(good, f"open({str(gradebook)!r}, 'rb').read()")),
+        "s14_01_neuron.ipynb": nb(with_relu(good, f"open({str(harness.solution_notebook(ASSIGNMENT))!r}).read()")),
+        "s15_01_neuron.ipynb": nb(with_relu(good, f"open({PWNED!r}, 'w').write('pwned')")),
+        "s16_01_neuron.ipynb": nb(with_prefix(stub, ["sigmoid"],
+                                              "get_ipython().input_transformers_cleanup.append("
+                                              "lambda lines: ['pass\\n'])")),
+        "s17_01_neuron.ipynb": nb(with_prefix(stub, ["sigmoid"],
+                                              "get_ipython().set_custom_exc((BaseException,), "
+                                              "lambda *args, **kwargs: None)")),
+        "s18_01_neuron.ipynb": nb(with_relu(good, "return Anything()", top=(
+            "class Anything:\n    shape = (3,)\n    def __eq__(self, other):\n        return True"))),
+        "s19_01_neuron.ipynb": nb(with_prefix(with_relu(good, "return z"), ["relu"],
+                                              "import numpy as np\nnp.allclose = lambda *a, **k: True")),
+        "s20_01_neuron.ipynb": b"{not json",
+        "s21_01_neuron.ipynb": b"",
+        "s22_01_neuron.ipynb": nb(harness.read(harness.EXERCISES / "02_learning" / "02_learning.ipynb")),
+        "s23_Copy of 01_neuron.ipynb": colabify(good),
+        "s24_01_neuron.ipynb": nb(mangled_by_student(good)),
+    }
+    archive = out / "lms-download.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, data in cases.items():
+            z.writestr(name, data)
+    roster = [f"s{i:02d}" for i in range(1, 26)]  # s25 handed nothing in
+    settings = grading.Settings(roster=roster, **SETTINGS)
+    records = grading.run(ASSIGNMENT, archive, out / "out", settings)
+    return out / "out", records, archive, settings
+
+
+def rows(out):
+    with open(out / "grades.csv", newline="") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+def score(out, student):
+    return float(rows(out)[student]["score"])
+
+
+EXPECTED_STATUS = {
+    "s01": "graded", "s02": "graded", "s03": "graded", "s04": "graded", "s05": "timeout",
+    "s06": "timeout", "s07": "crashed", "s08": "crashed", "s09": "graded", "s10": "flagged",
+    "s11": "graded", "s12": "flagged", "s13": "graded", "s14": "graded", "s15": "graded",
+    "s16": "flagged", "s17": "flagged", "s18": "flagged", "s19": "flagged", "s20": "invalid",
+    "s21": "invalid", "s22": "invalid", "s23": "repaired", "s24": "repaired", "s25": "missing",
+}
+
+
+def test_every_case_ends_with_the_expected_status_and_a_message(graded):
+    out, records, _, _ = graded
+    statuses = {s: r["status"] for s, r in rows(out).items()}
+    assert statuses == EXPECTED_STATUS, {s: (statuses.get(s), e) for s, e in EXPECTED_STATUS.items()
+                                         if statuses.get(s) != e}
+    for student, status in statuses.items():
+        page = (out / "feedback" / f"{student}.html").read_text()
+        assert status in page, f"{student}: feedback does not state its status"
+        if status in ("timeout", "crashed", "invalid", "missing", "flagged", "repaired"):
+            record = records[student]
+            assert record["messages"] or record["flags"] or record["repairs"], f"{student}: no explanation"
+
+
+def test_correct_work_gets_full_marks_whatever_the_neighbours_did(graded):
+    out, _, _, _ = graded
+    for student in ("s01", "s02", "s10", "s11", "s23", "s24"):
+        assert score(out, student) == FULL, f"{student}: {rows(out)[student]}"
+
+
+def test_partial_and_hostile_work_earns_only_what_it_did(graded):
+    out, _, _, _ = graded
+    table = rows(out)
+    assert 0 < score(out, "s03") < FULL and table["s03"]["test_dense_forward"] == "0"
+    assert score(out, "s04") == 0
+    # the loop stops relu's cell before relu exists: what depends on relu is lost, the rest stands
+    assert table["s05"]["test_relu"] == "0" and table["s05"]["test_sigmoid"] == "2" and 0 < score(out, "s05") < FULL
+    assert score(out, "s06") == 0, "a notebook over the whole-notebook limit earns nothing"
+    for student in ("s07", "s08", "s20", "s21", "s22", "s25"):
+        assert score(out, student) == 0, student
+    for student in ("s09", "s12", "s13", "s14", "s15"):  # relu fails when called; what needs no relu stands
+        assert table[student]["test_relu"] == "0", (student, table[student])
+        assert table[student]["test_sigmoid"] == "2" and table[student]["test_dense_forward"] == "2", student
+    assert table["s18"]["test_relu"] == "0", "an object that fakes equality must not pass"
+
+
+def test_sandbox_kept_the_host_safe(graded):
+    out, records, _, _ = graded
+    assert not Path(PWNED).exists(), "a student wrote outside the sandbox"
+    messages = lambda s: " ".join(c["message"] for c in records[s]["cells"])
+    assert "MemoryError" in messages("s09")
+    assert "Network is unreachable" in messages("s12") or "URLError" in messages("s12")
+    assert "No such file" in messages("s13") and "No such file" in messages("s14")
+    assert "Read-only" in messages("s15") or "No such file" in messages("s15") or "Permission" in messages("s15")
+    leftover = subprocess.run(["pgrep", "-u", "61000,61001"], capture_output=True, text=True).stdout.split()
+    assert not leftover, f"sandboxed processes outlived the grading: {leftover}"
+    assert (out / "course" / "autograded" / "s11" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_size < 1_000_000
+
+
+def test_feedback_never_shows_hidden_tests(graded):
+    out, _, _, _ = graded
+    solution = harness.read(harness.solution_notebook(ASSIGNMENT))
+    hidden = [line.strip() for c in solution.cells if "BEGIN HIDDEN TESTS" in c.source
+              for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
+              if len(line.strip()) > 25]
+    assert hidden
+    for page in (out / "feedback").glob("*.html"):
+        text = page.read_text()
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{page.name} shows hidden test code: {leaked[:2]}"
+
+
+def test_gradebook_agrees_with_grades_csv(graded):
+    out, _, _, _ = graded
+    db = out / "course" / "gradebook.db"
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        students = {s.id for s in gb.students}
+        for student, row in rows(out).items():
+            if row["status"] == "missing":
+                continue
+            assert student in students
+            submission = gb.find_submission(ASSIGNMENT, student)
+            assert submission.score == pytest.approx(float(row["score"])), student
+    report = (out / "report.md").read_text()
+    assert "Most frequent failure messages" in report and (out / "report" / "pass_rate.png").stat().st_size > 0
+
+
+def test_rerun_reuses_results_and_an_interrupted_run_resumes_to_the_same_grades(graded):
+    out, _, archive, settings = graded
+    before = (out / "grades.csv").read_text()
+    grading.run(ASSIGNMENT, archive, out, settings)  # nothing changed: nothing regraded
+    assert (out / "grades.csv").read_text() == before
+    for student in ("s01", "s03", "s04"):  # as if the run had stopped before these
+        (out / "state" / f"{student}.json").unlink()
+    records = grading.run(ASSIGNMENT, archive, out, settings)
+    assert (out / "grades.csv").read_text() == before, "the same inputs must give the same grades"
+    assert {s for s, r in records.items() if "key" in r} >= {"s01", "s03", "s04"}
+
+
+def test_command_line_reports_a_clear_error_when_the_grader_cannot_run(tmp_path):
+    run = lambda *args: subprocess.run([sys.executable, "-m", "autograder", "grade", *args],
+                                       capture_output=True, text=True, cwd=harness.REPO)
+    missing = run(ASSIGNMENT, str(tmp_path / "nothing.zip"), "--out", str(tmp_path / "o"))
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+    unknown = run("99_nope", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert unknown.returncode != 0 and "no assignment" in unknown.stderr
