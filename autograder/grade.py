@@ -146,7 +146,9 @@ def run(assignment, source, out, settings=Settings()):
                 result.notebook_timeout = True
             else:
                 result.crashed = f"the grading process died (exit code {value}); the notebook could not be graded"
+        merge_started = time.perf_counter()
         records[student] = _merge(course, student, attempts, key, result, state_dir)
+        records[student]["merge_seconds"] = round(time.perf_counter() - merge_started, 3)
         shutil.rmtree(out / "work" / student, ignore_errors=True)
         progress.update(1)
 
@@ -216,7 +218,8 @@ def _merge(course, student, attempts, key, result, state_dir):
     if result.timed_out_cells:
         messages.append("cells that ran past the time limit: " + ", ".join(result.timed_out_cells))
     record = {"student": student, "key": key, "status": status, "messages": messages,
-              "repairs": result.repairs, "flags": result.flags, "seconds": round(result.seconds, 2),
+              "repairs": result.repairs, "flags": result.flags, "seconds": round(result.seconds, 3),
+              "execute_seconds": round(result.execute_seconds, 3),
               "sources": sorted(str(a.path) for a in attempts.values()),
               "cells": [dict(cell, notebook=name) for name, nb in sorted(result.notebooks.items())
                         for cell in nb.cells]}

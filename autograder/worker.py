@@ -55,7 +55,8 @@ class Result:
     crashed: str | None = None
     timed_out_cells: list = field(default_factory=list)
     notebook_timeout: bool = False
-    seconds: float = 0.0
+    seconds: float = 0.0          # all of this student's grading in the worker
+    execute_seconds: float = 0.0  # of which running the notebook's cells
 
 
 class LimitOutputSize(NbGraderPreprocessor):
@@ -115,7 +116,18 @@ def grade(job):
         config = course_config(root)
         # nbgrader's own autograde pipeline, with the student's code run in the sandbox.
         defaults = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
-        pipeline = [execute_preprocessor(job, scratch) if pp is Execute else pp for pp in defaults]
+        executor = execute_preprocessor(job, scratch)
+        run_cells = executor.preprocess
+
+        def timed_preprocess(nb, resources):
+            started = time.perf_counter()
+            try:
+                return run_cells(nb, resources)
+            finally:
+                result.execute_seconds += time.perf_counter() - started
+
+        executor.preprocess = timed_preprocess  # to report the grader's own overhead
+        pipeline = [executor if pp is Execute else pp for pp in defaults]
         pipeline.insert(pipeline.index(LimitOutput) + 1, LimitOutputSize)
         config.Autograde.autograde_preprocessors = pipeline
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

@@ -7,9 +7,6 @@ Then the run is repeated and interrupted, and the grades must not move.
 """
 import copy
 import csv
-import io
-import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -237,3 +234,18 @@ def test_command_line_reports_a_clear_error_when_the_grader_cannot_run(tmp_path)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
     unknown = run("99_nope", str(tmp_path), "--out", str(tmp_path / "o"))
     assert unknown.returncode != 0 and "no assignment" in unknown.stderr
+
+
+def test_formgrader_sees_the_graded_class(graded):
+    # formgrader is a front end to nbgrader's API over the course folder the grader wrote
+    out, _, _, _ = graded
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(out / "course")).load_config()
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    submissions = {s["student"]: s for s in api.get_submissions(ASSIGNMENT)}
+    assert submissions["s01"]["autograded"] and submissions["s01"]["score"] == FULL
+    notebooks = api.get_notebook_submissions(ASSIGNMENT, ASSIGNMENT)
+    assert any(n["student"] == "s01" and n["needs_manual_grade"] for n in notebooks), \
+        "the written answer must wait for manual grading in formgrader"
