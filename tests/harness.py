@@ -63,6 +63,30 @@ def execute(nb, grading=True, cell_timeout=120, allow_errors=True):
     return nb
 
 
+def execute_until_a_test_fails(nb, grading=True, cell_timeout=120):
+    """Run cells in order and stop after the first autograded cell that loses points.
+
+    For mutants: once a test cell fails the mutant is caught, and the cells after it (often
+    the training) need not run. Returns (executed notebook, the failing cell's score or None).
+    """
+    nb = copy.deepcopy(nb)
+    ignore = _ignore_pattern()
+    with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
+        client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": workdir}})
+        with client.setup_kernel(env=kernel_env(grading), cwd=workdir, stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                client.execute_cell(cell, index)
+                if cell in autograded_cells(nb):
+                    cell, _ = ignore.preprocess_cell(cell, {}, index)
+                    (result,) = score(nbformat.v4.new_notebook(cells=[cell]))
+                    if result.points < result.max_points:
+                        return nb, result
+    return nb, None
+
+
 def _ignore_pattern():
     """nbgrader's IgnorePattern as the course configures it for grading."""
     from autograder.release import nbgrader_config

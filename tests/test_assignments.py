@@ -36,9 +36,9 @@ def test_every_graded_part_has_three_mutants(assignment):
 def test_mutant_loses_points(mutant_case):
     assignment, mutant = mutant_case
     nb = harness.apply_mutant(harness.read(harness.solution_notebook(assignment)), mutant)
-    scores = harness.score(harness.execute(nb, grading=True))
-    lost = [s for s in scores if s.points < s.max_points]
-    assert lost, f"{assignment}: the mistake '{mutant.description}' in {mutant.cell} passes every test"
+    # Run as nbgrader grades (NBGRADER_EXECUTION set), stopping at the first check that fails.
+    _, failed = harness.execute_until_a_test_fails(nb, grading=True)
+    assert failed, f"{assignment}: the mistake '{mutant.description}' in {mutant.cell} passes every test"
 
 
 def test_hidden_tests_are_not_in_the_student_copy(assignment):
