@@ -7,8 +7,8 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt .venv/requirements.ins
     echo "== creating .venv from requirements.txt with $PYTHON"
     rm -rf .venv
     "$PYTHON" -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -r requirements.txt
+    # (this machine's pip configuration names local indexes that may be absent: drop those notices)
+    .venv/bin/python -m pip install --quiet -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
     cp requirements.txt .venv/requirements.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"

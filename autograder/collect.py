@@ -300,22 +300,27 @@ def _zip_entries(zf, label, prefix, problems, budget, depth, max_file):
                 problems.append(f"{shown} was skipped: a zip inside a zip inside the submissions "
                                 "(only one level of nesting is opened)")
                 continue
-            data = _bounded_read(lambda info=info: zf.open(info), info.file_size,
-                                 min(MAX_INNER_ZIP_BYTES, budget.left), shown, problems, budget)
-            if data is None:
-                continue
-            try:
-                inner = zipfile.ZipFile(io.BytesIO(data))
-            except (zipfile.BadZipFile, ValueError, OSError) as error:
-                problems.append(f"{shown} was skipped: it is not a readable zip ({error})")
-                continue
-            with inner:
-                yield from _zip_entries(inner, shown, prefix + parts, problems, budget, depth + 1, max_file)
+            yield from _inner_zip_entries(lambda info=info: zf.open(info), info.file_size, shown,
+                                          prefix + parts, problems, budget, depth + 1, max_file)
             continue
         if not lower.endswith(".ipynb"):
             problems.append(f"{shown} was ignored: not a notebook (.ipynb)")
             continue
         yield _Entry(path, shown, lambda info=info: zf.open(info), info.file_size, when)
+
+
+def _inner_zip_entries(opener, declared, shown, parts, problems, budget, depth, max_file):
+    """The entries of a zip found inside the submissions (a student's own zip), read in memory."""
+    data = _bounded_read(opener, declared, min(MAX_INNER_ZIP_BYTES, budget.left), shown, problems, budget)
+    if data is None:
+        return
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        problems.append(f"{shown} was skipped: it is not a readable zip ({error})")
+        return
+    with inner:
+        yield from _zip_entries(inner, shown, parts, problems, budget, depth, max_file)
 
 
 def _bounded_read(opener, declared, cap, shown, problems, budget):
@@ -380,17 +385,8 @@ def _folder_entries(root, problems, budget, max_file):
             when = datetime.fromtimestamp(info.st_mtime)
             lower = filename.lower()
             if lower.endswith(".zip"):
-                data = _bounded_read(lambda full=full: _open_no_follow(full), info.st_size,
-                                     min(MAX_INNER_ZIP_BYTES, budget.left), shown, problems, budget)
-                if data is None:
-                    continue
-                try:
-                    inner = zipfile.ZipFile(io.BytesIO(data))
-                except (zipfile.BadZipFile, ValueError, OSError) as error:
-                    problems.append(f"{shown} was skipped: it is not a readable zip ({error})")
-                    continue
-                with inner:
-                    yield from _zip_entries(inner, shown, parts, problems, budget, 1, max_file)
+                yield from _inner_zip_entries(lambda full=full: _open_no_follow(full), info.st_size, shown,
+                                              parts, problems, budget, 1, max_file)
                 continue
             if not lower.endswith(".ipynb"):
                 problems.append(f"{shown} was ignored: not a notebook (.ipynb)")

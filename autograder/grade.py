@@ -12,9 +12,8 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -24,7 +23,7 @@ from tqdm.auto import tqdm
 from . import collect, report
 from .gradebook import SOLUTIONS, Course, notebook_names
 from .pool import run_jobs
-from .worker import Job, NotebookResult, Result, grade_safely
+from .worker import Job, Result, grade_safely
 
 GRADER_VERSION = "1"
 STATUS_MEANING = {

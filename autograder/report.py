@@ -10,7 +10,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .gradebook import notebook_names  # noqa: E402
 
 
 def grade_columns(course):

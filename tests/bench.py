@@ -65,6 +65,13 @@ def table(rows):
     return "\n".join(lines) + f"\n\nMachine: {machine}. Targets: {TARGETS['chapter']}; exercises {TARGETS['exercise']}.\n"
 
 
+def write_section(begin, end, text):
+    """Replace what stands between two markers of book/benchmarks.md."""
+    page = BENCH_FILE.read_text()
+    page = re.sub(f"{re.escape(begin)}.*{re.escape(end)}", lambda _: f"{begin}\n{text}{end}", page, flags=re.S)
+    BENCH_FILE.write_text(page)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"update {BENCH_FILE.name}")
@@ -73,9 +80,7 @@ def main(argv=None):
     text = table(rows)
     print(text)
     if args.write:
-        page = BENCH_FILE.read_text()
-        page = re.sub(f"{re.escape(BEGIN)}.*{re.escape(END)}", f"{BEGIN}\n{text}{END}", page, flags=re.S)
-        BENCH_FILE.write_text(page)
+        write_section(BEGIN, END, text)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import argparse
 import datetime
 import os
 import random
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +23,7 @@ import nbformat
 from autograder import grade as grading
 from autograder.gradebook import course_config
 from tests import harness
-from tests.bench import BENCH_FILE
+from tests.bench import write_section
 from tests.test_roundtrip import filled_in
 
 BEGIN, END = "<!-- grader-bench:begin -->", "<!-- grader-bench:end -->"
@@ -112,9 +110,7 @@ def main(argv=None):
             f"{datetime.date.today().isoformat()} with `python -m tests.bench_grader`.\n")
     print(text)
     if args.write:
-        page = BENCH_FILE.read_text()
-        page = re.sub(f"{re.escape(BEGIN)}.*{re.escape(END)}", f"{BEGIN}\n{text}{END}", page, flags=re.S)
-        BENCH_FILE.write_text(page)
+        write_section(BEGIN, END, text)
 
 
 if __name__ == "__main__":

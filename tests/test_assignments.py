@@ -1,8 +1,6 @@
 """Each assignment runs alone like in Colab, and its tests discriminate."""
 import time
 
-import pytest
-
 from tests import harness
 
 STUDENT_BUDGET_S = 60  # an exercise with solutions filled in, on 2 CPU cores

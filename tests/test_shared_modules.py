@@ -1,6 +1,5 @@
 """The shared modules that notebooks inline: data loading, checks, Colab links."""
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np

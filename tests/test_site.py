@@ -18,6 +18,7 @@ import functools
 import os
 import re
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
