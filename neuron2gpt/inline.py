@@ -4,7 +4,8 @@
     python -m neuron2gpt.inline --check   # exit 1 and list the cells that drifted
 
 A marked cell has metadata {"neuron2gpt": {"inline": "<module>"}} and holds the
-source of neuron2gpt/<module>.py verbatim.
+source of neuron2gpt/<module>.py verbatim. On the chapter pages such cells also carry the
+tag "hide-input": the rendered book folds the set-up code away.
 """
 import argparse
 import sys
@@ -30,18 +31,23 @@ def marked_cells(nb):
 
 def notebooks():
     for folder in NOTEBOOK_DIRS:
-        yield from sorted((REPO / folder).rglob("*.ipynb"))
+        for path in sorted((REPO / folder).rglob("*.ipynb")):
+            yield folder, path
 
 
 def sync(check_only=False):
     """Returns the (notebook, module) pairs whose copy differed from the module."""
     drifted = []
-    for path in notebooks():
+    for folder, path in notebooks():
         if ".ipynb_checkpoints" in path.parts:
             continue
         nb = nbformat.read(str(path), as_version=4)
         changed = False
         for cell, name in marked_cells(nb):
+            if folder == "book" and "hide-input" not in cell.metadata.get("tags", []):
+                drifted.append((path.relative_to(REPO), name))
+                cell.metadata.setdefault("tags", []).append("hide-input")
+                changed = True
             source = module_source(name)
             if cell.source != source:
                 drifted.append((path.relative_to(REPO), name))
