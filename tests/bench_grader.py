@@ -83,6 +83,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default="01_neuron")
     parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--workers", type=int, help="grader workers (default: the grader's own default)")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="time only the course's grader")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     submissions = make_class(args.assignment, args.students)
@@ -93,10 +95,12 @@ def main(argv=None):
         for student, nb in submissions.items():
             nbformat.write(nb, str(folder / f"{student}_Copy of {args.assignment}.ipynb"))
         settings = grading.Settings()
+        if args.workers:
+            settings.workers = args.workers
         started = time.perf_counter()
         records = grading.run(args.assignment, folder, tmp / "ours", settings)
         ours = time.perf_counter() - started
-        baseline = run_nbgrader(args.assignment, submissions, tmp / "nbgrader")
+        baseline = float("nan") if args.skip_nbgrader else run_nbgrader(args.assignment, submissions, tmp / "nbgrader")
     n = len(records)
     execute = sum(r["execute_seconds"] for r in records.values()) / n
     overhead = sum(r["seconds"] - r["execute_seconds"] + r["merge_seconds"] for r in records.values()) / n
