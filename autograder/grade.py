@@ -21,7 +21,7 @@ from nbgrader.preprocessors import SaveAutoGrades
 from tqdm.auto import tqdm
 
 from . import collect, report
-from .gradebook import SOLUTIONS, Course, notebook_names
+from .gradebook import SOLUTIONS, Course, notebook_names, safe_name
 from .pool import run_jobs
 from .worker import Job, Result, grade_safely
 
@@ -166,15 +166,11 @@ def run(assignment, source, out, settings=Settings()):
 
 
 def _load_state(state_dir, student):
-    path = state_dir / f"{_safe(student)}.json"
+    path = state_dir / f"{safe_name(student)}.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _safe(student):
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
 
 
 def _merge(course, student, attempts, key, result, state_dir):
@@ -222,5 +218,5 @@ def _merge(course, student, attempts, key, result, state_dir):
               "sources": sorted(str(a.path) for a in attempts.values()),
               "cells": [dict(cell, notebook=name) for name, nb in sorted(result.notebooks.items())
                         for cell in nb.cells]}
-    (state_dir / f"{_safe(student)}.json").write_text(json.dumps(record, indent=1))
+    (state_dir / f"{safe_name(student)}.json").write_text(json.dumps(record, indent=1))
     return record

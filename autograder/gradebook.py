@@ -13,13 +13,13 @@ from .release import REPO, nbgrader_config
 
 SOLUTIONS = REPO / "solutions"
 
-# nbgrader runs the `alembic heads` command every time it opens a gradebook, to learn the
-# schema version of its own migrations: a constant for the installed nbgrader, and about
-# half a second each time, several times per student. Ask once.
 # nbgrader's gradebook code trips SQLAlchemy's session warnings on every submission; they
 # say nothing to an instructor and would bury the progress bar.
 warnings.filterwarnings("ignore", message=".*not in session.*")
 
+# nbgrader runs the `alembic heads` command every time it opens a gradebook, to learn the
+# schema version of its own migrations: a constant for the installed nbgrader, and about
+# half a second each time, several times per student. Ask once.
 nbgrader_api.get_alembic_version = functools.lru_cache(maxsize=None)(nbgrader_api.get_alembic_version)
 
 
@@ -30,6 +30,11 @@ def course_config(root, **overrides):
                     db_url=f"sqlite:///{root}/gradebook.db")
     settings.update(overrides)
     return nbgrader_config(**settings)
+
+
+def safe_name(student):
+    """A student id as a file name: ids come from uploaded file names, so trust none."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
 
 
 def notebook_names(assignment):

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .gradebook import safe_name  # noqa: E402
+
 
 
 def grade_columns(course):
@@ -68,12 +70,8 @@ def write_outputs(out, course, records, collection, meanings):
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
     for student, record in records.items():
-        (feedback / f"{_safe(student)}.html").write_text(feedback_page(course.assignment, record, meanings))
+        (feedback / f"{safe_name(student)}.html").write_text(feedback_page(course.assignment, record, meanings))
     write_class_report(out, course.assignment, records, columns, collection, meanings)
-
-
-def _safe(student):
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
 
 
 def feedback_page(assignment, record, meanings):

@@ -9,6 +9,7 @@ the same. Both graders run in the same process, one after the other, on this mac
 Not a timed test: the numbers depend on the machine.
 """
 import argparse
+import copy
 import datetime
 import os
 import random
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import grade as grading
-from autograder.gradebook import course_config
+from autograder.gradebook import Course
 from tests import harness
 from tests.bench import write_section
 from tests.test_roundtrip import filled_in
@@ -50,7 +51,7 @@ def make_class(assignment, size, seed=0):
                 harness.cell_by_id(nb, gid).source = harness.cell_by_id(stub, gid).source
         else:
             nb = stub
-        nb = nbformat.from_dict(nb)
+        nb = copy.deepcopy(nb)
         nb.cells.append(nbformat.v4.new_code_cell(f"# my notes, student {i}", id=f"notes-{i}"))
         submissions[f"s{i:03d}"] = nb
     return submissions
@@ -58,20 +59,13 @@ def make_class(assignment, size, seed=0):
 
 def run_nbgrader(assignment, submissions, root):
     """What an instructor would do without this course's grader: nbgrader autograde on the class."""
-    Path(root).mkdir(parents=True)
-    config = course_config(root)
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    assert api.generate_assignment(assignment)["success"]
+    # the same course folder the grader makes: the assignment in a gradebook, and an
+    # nbgrader_config.py that loads the course's configuration
+    Course(root, assignment).prepare()
     for student, nb in submissions.items():
         target = Path(root) / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, str(target))
-    (Path(root) / "nbgrader_config.py").write_text(
-        f"c = get_config()\nload_subconfig({str(harness.REPO / 'autograder' / 'nbgrader_config.py')!r})\n"
-        f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.source_directory = {str(harness.SOLUTIONS)!r}\n"
-        f"c.CourseDirectory.release_directory = 'release'\n")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"], cwd=root, check=True,
                    env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"),

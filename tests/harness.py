@@ -12,6 +12,7 @@ nbgrader does, so training cells take their short schedule.
 """
 import argparse
 import copy
+import functools
 import importlib
 import os
 import subprocess
@@ -33,7 +34,8 @@ EXERCISES = REPO / "exercises"
 
 def assignments():
     """Names of the assignments: the folders of solutions/."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    from autograder.release import assignments as released_assignments
+    return released_assignments()
 
 
 def solution_notebook(assignment):
@@ -70,7 +72,7 @@ def execute_until_a_test_fails(nb, grading=True, cell_timeout=120):
     the training) need not run. Returns (executed notebook, the failing cell's score or None).
     """
     nb = copy.deepcopy(nb)
-    ignore = _ignore_pattern()
+    tests = {id(cell) for cell in autograded_cells(nb)}
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": workdir}})
@@ -79,16 +81,16 @@ def execute_until_a_test_fails(nb, grading=True, cell_timeout=120):
                 if cell.cell_type != "code":
                     continue
                 client.execute_cell(cell, index)
-                if cell in autograded_cells(nb):
-                    cell, _ = ignore.preprocess_cell(cell, {}, index)
+                if id(cell) in tests:
                     (result,) = score(nbformat.v4.new_notebook(cells=[cell]))
                     if result.points < result.max_points:
                         return nb, result
     return nb, None
 
 
+@functools.lru_cache(maxsize=None)
 def _ignore_pattern():
-    """nbgrader's IgnorePattern as the course configures it for grading."""
+    """nbgrader's IgnorePattern as the course configures it for grading (read once)."""
     from autograder.release import nbgrader_config
     return IgnorePattern(config=nbgrader_config())
 
@@ -218,13 +220,13 @@ def main(argv=None):
         survivors = []
         for mutant in load_mutants(args.target):
             start = time.time()
-            scores = score(execute(apply_mutant(nb, mutant)))
-            lost = [s for s in scores if s.points < s.max_points]
-            status = "caught" if lost else "SURVIVED"
+            # the same early-stopping run as the test suite's
+            _, failed = execute_until_a_test_fails(apply_mutant(nb, mutant))
+            status = "caught" if failed else "SURVIVED"
             print(f"{status:8s} {mutant.cell}: {mutant.description} ({time.time() - start:.1f} s)")
-            for s in lost:
-                print(f"           -{s.max_points - s.points:g} {s.grade_id}: {s.message[:100]}")
-            if not lost:
+            if failed:
+                print(f"           -{failed.max_points - failed.points:g} {failed.grade_id}: {failed.message[:100]}")
+            else:
                 survivors.append(mutant)
         if survivors:
             sys.exit(f"{len(survivors)} mutant(s) survived")

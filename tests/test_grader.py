@@ -61,12 +61,10 @@ def mangled_by_student(nb):
     return nb
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def grade_hostile_class(out):
     solution = harness.read(harness.solution_notebook(ASSIGNMENT))
     stub = harness.read(harness.EXERCISES / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     good = filled_in(stub, solution)
-    out = tmp_path_factory.mktemp("grading")
     gradebook = out / "out" / "course" / "gradebook.db"
     bias_mutant = next(m for m in harness.load_mutants(ASSIGNMENT) if m.cell == "dense_forward")
     answer_cells = ["sigmoid", "relu", "neuron_forward", "dense_forward", "mlp_forward",
@@ -137,7 +135,7 @@ EXPECTED_STATUS = {
 }
 
 
-def test_every_case_ends_with_the_expected_status_and_a_message(graded):
+def check_every_case_ends_with_the_expected_status_and_a_message(graded):
     out, records, _, _ = graded
     statuses = {s: r["status"] for s, r in rows(out).items()}
     assert statuses == EXPECTED_STATUS, {s: (statuses.get(s), e) for s, e in EXPECTED_STATUS.items()
@@ -150,13 +148,13 @@ def test_every_case_ends_with_the_expected_status_and_a_message(graded):
             assert record["messages"] or record["flags"] or record["repairs"], f"{student}: no explanation"
 
 
-def test_correct_work_gets_full_marks_whatever_the_neighbours_did(graded):
+def check_correct_work_gets_full_marks_whatever_the_neighbours_did(graded):
     out, _, _, _ = graded
     for student in ("s01", "s02", "s10", "s11", "s23", "s24"):
         assert score(out, student) == FULL, f"{student}: {rows(out)[student]}"
 
 
-def test_partial_and_hostile_work_earns_only_what_it_did(graded):
+def check_partial_and_hostile_work_earns_only_what_it_did(graded):
     out, _, _, _ = graded
     table = rows(out)
     assert 0 < score(out, "s03") < FULL and table["s03"]["test_dense_forward"] == "0"
@@ -172,7 +170,7 @@ def test_partial_and_hostile_work_earns_only_what_it_did(graded):
     assert table["s18"]["test_relu"] == "0", "an object that fakes equality must not pass"
 
 
-def test_sandbox_kept_the_host_safe(graded):
+def check_sandbox_kept_the_host_safe(graded):
     out, records, _, _ = graded
     assert not Path(PWNED).exists(), "a student wrote outside the sandbox"
     messages = lambda s: " ".join(c["message"] for c in records[s]["cells"])
@@ -185,7 +183,7 @@ def test_sandbox_kept_the_host_safe(graded):
     assert (out / "course" / "autograded" / "s11" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_size < 1_000_000
 
 
-def test_feedback_never_shows_hidden_tests(graded):
+def check_feedback_never_shows_hidden_tests(graded):
     out, _, _, _ = graded
     solution = harness.read(harness.solution_notebook(ASSIGNMENT))
     hidden = [line.strip() for c in solution.cells if "BEGIN HIDDEN TESTS" in c.source
@@ -198,7 +196,7 @@ def test_feedback_never_shows_hidden_tests(graded):
         assert not leaked, f"{page.name} shows hidden test code: {leaked[:2]}"
 
 
-def test_gradebook_agrees_with_grades_csv(graded):
+def check_gradebook_agrees_with_grades_csv(graded):
     out, _, _, _ = graded
     db = out / "course" / "gradebook.db"
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -215,7 +213,7 @@ def test_gradebook_agrees_with_grades_csv(graded):
     assert "Most frequent failure messages" in report and (out / "report" / "pass_rate.png").stat().st_size > 0
 
 
-def test_rerun_reuses_results_and_an_interrupted_run_resumes_to_the_same_grades(graded):
+def check_rerun_reuses_results_and_an_interrupted_run_resumes_to_the_same_grades(graded):
     out, _, archive, settings = graded
     before = (out / "grades.csv").read_text()
     grading.run(ASSIGNMENT, archive, out, settings)  # nothing changed: nothing regraded
@@ -236,7 +234,7 @@ def test_command_line_reports_a_clear_error_when_the_grader_cannot_run(tmp_path)
     assert unknown.returncode != 0 and "no assignment" in unknown.stderr
 
 
-def test_formgrader_sees_the_graded_class(graded):
+def check_formgrader_sees_the_graded_class(graded):
     # formgrader is a front end to nbgrader's API over the course folder the grader wrote
     out, _, _, _ = graded
     from nbgrader.apps import NbGraderAPI
@@ -249,3 +247,25 @@ def test_formgrader_sees_the_graded_class(graded):
     notebooks = api.get_notebook_submissions(ASSIGNMENT, ASSIGNMENT)
     assert any(n["student"] == "s01" and n["needs_manual_grade"] for n in notebooks), \
         "the written answer must wait for manual grading in formgrader"
+
+
+def test_grading_a_hostile_class(tmp_path):
+    # One grading run serves every check: it takes minutes, and two runs at once (pytest-xdist
+    # would split separate tests over its workers) would share the sandbox's user ids.
+    graded = grade_hostile_class(tmp_path)
+    checks = [check_every_case_ends_with_the_expected_status_and_a_message,
+              check_correct_work_gets_full_marks_whatever_the_neighbours_did,
+              check_partial_and_hostile_work_earns_only_what_it_did,
+              check_sandbox_kept_the_host_safe,
+              check_feedback_never_shows_hidden_tests,
+              check_gradebook_agrees_with_grades_csv,
+              check_formgrader_sees_the_graded_class,
+              # last: it regrades part of the class in the same folder
+              check_rerun_reuses_results_and_an_interrupted_run_resumes_to_the_same_grades]
+    failures = []
+    for check in checks:
+        try:
+            check(graded)
+        except AssertionError as problem:
+            failures.append(f"{check.__name__}: {problem}")
+    assert not failures, "\n\n".join(failures)

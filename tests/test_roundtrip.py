@@ -12,6 +12,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.validator import Validator
 
+from autograder.gradebook import course_config
 from autograder.release import nbgrader_config
 from tests import harness
 
@@ -29,9 +30,7 @@ def filled_in(exercise_nb, solution_nb):
 def autograde(assignment, submissions, root):
     """Autograde {student_id: notebook} in a throwaway course at `root`; returns per-student grades."""
     root = Path(root)
-    config = nbgrader_config(root=str(root), source_directory=str(harness.SOLUTIONS),
-                             release_directory=str(root / "release"),
-                             db_url=f"sqlite:///{root}/gradebook.db")
+    config = course_config(root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     result = api.generate_assignment(assignment)
     assert result["success"], result.get("error")
