@@ -42,6 +42,17 @@ The choice: three small, audited tools from Debian rather than a container runti
   between parallel workers), the size of any one written file, no core dumps, and a CPU
   time backstop equal to the whole-notebook limit.
 
+Fork server (the default, ``SandboxedKernelManager.preload``): starting a fresh Python that
+imports torch, numpy, matplotlib and ipykernel costs each student about 2.5 s of CPU. So
+bwrap runs the same view, namespaces, uid and rlimits with a tiny waiter as its command,
+and the worker's zygote (``autograder/zygote.py``, one root process per worker that has
+imported those libraries once) forks the kernel into the sandbox: the child joins the
+sandbox's namespaces with setns(2), as nsenter(1) does, and drops root and sets the limits
+with the same system calls as setpriv and prlimit. Its docstring lists every step;
+``tests/test_sandbox.py`` checks that a forked kernel has the ids, capabilities, file
+descriptors, environment and fresh random state of a started one. A memory limit below
+``PRELOAD_MIN_MEMORY`` cannot spare torch's address space: then the kernel starts fresh.
+
 The network namespace has only a loopback interface of its own, so the kernel reaches
 neither the internet nor the host's services (127.0.0.1 inside is not the host's).
 The grader talks to the kernel over ZeroMQ's ``ipc`` transport (unix sockets in the
@@ -86,23 +97,38 @@ What it does NOT cover:
   and the scratch folder keeps what the student wrote. PR_SET_PDEATHSIG fires when the
   *thread* that started bwrap ends: start kernels from a thread that lives as long as the
   worker (nbclient's run_sync in the main thread does).
-* It needs root (to start bwrap without a user namespace and to change uid) on Linux with
-  mount, PID and network namespaces available; ``sandbox_problem()`` says when not.
+* It needs root (to start bwrap without a user namespace and to change uid) on Linux (5.3
+  or later, for pidfds) with mount, PID and network namespaces available;
+  ``sandbox_problem()`` says when not.
+* A forked kernel starts with the modules in ``zygote.PRELOAD`` already imported (a
+  student's ``import torch`` costs nothing), with the zygote's command line in
+  /proc/self/cmdline, and without IPython's input-history database (also true of a
+  started kernel here: the history writer thread would count against the process limit).
+  Processes that die when a worker is killed are reaped by the host's init; a container
+  whose init does not reap leaves (root-owned) zombies, as it does for bwrap itself.
 """
 from __future__ import annotations
 
+import asyncio
+import atexit
 import functools
+import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Instance, Unicode, default
+from traitlets import Bool, Dict, Instance, Unicode, default
+
+from . import zygote
 
 __all__ = [
     "SANDBOX_HOME", "SandboxLimits", "SandboxedKernelManager", "SandboxedExecute",
@@ -114,6 +140,10 @@ MiB = 1024 ** 2
 
 #: Where the student's scratch folder appears inside the sandbox (cwd, HOME, TMPDIR).
 SANDBOX_HOME = "/home/student"
+
+#: A kernel forked from the zygote starts with torch's address space (about 0.7 GiB, and
+#: each thread's malloc arena comes on top): below this memory limit it starts fresh.
+PRELOAD_MIN_MEMORY = 3 * GiB
 
 # A unix socket path must fit in sun_path (108 bytes with the NUL); ZeroMQ adds "-<port>".
 _MAX_SOCKET_PREFIX = 90
@@ -226,11 +256,81 @@ def sandbox_command(argv, limits, scratch, runtime_dir=None, env=None, python=No
     uid = str(int(limits.uid))
     cmd += ["--", "setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-            "prlimit", f"--as={int(limits.memory_bytes)}", f"--nproc={int(limits.max_processes)}",
-            f"--fsize={int(limits.max_file_bytes)}", "--core=0",
-            f"--cpu={max(1, int(limits.notebook_timeout_s))}", "--",
+            "prlimit", *(f"--{option}={value}" for option, value in _prlimit_options(limits)), "--",
             *argv]
     return cmd
+
+
+def _prlimit_options(limits):
+    """(prlimit option, value): the rlimits of every process in the sandbox."""
+    return [("as", int(limits.memory_bytes)), ("nproc", int(limits.max_processes)),
+            ("fsize", int(limits.max_file_bytes)), ("core", 0),
+            ("cpu", max(1, int(limits.notebook_timeout_s)))]
+
+
+def rlimits(limits):
+    """The same limits as {resource.RLIMIT_* name: value}, for a kernel forked by the zygote."""
+    names = {"as": "RLIMIT_AS", "nproc": "RLIMIT_NPROC", "fsize": "RLIMIT_FSIZE", "core": "RLIMIT_CORE",
+             "cpu": "RLIMIT_CPU"}
+    return {names[option]: value for option, value in _prlimit_options(limits)}
+
+
+class _Zygote:
+    """This process's fork server (autograder/zygote.py), started on first use."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.process = None
+        self.folder = None
+
+    def _start(self, python):
+        self.folder = tempfile.mkdtemp(prefix="n2g-zygote-")
+        errors = open(os.path.join(self.folder, "errors.log"), "wb")
+        # the kernel's environment, so that the libraries set themselves up as in a kernel
+        # (one thread each); -P: autograder/ is not put on the zygote's sys.path
+        self.process = subprocess.Popen(
+            [python, "-P", zygote.__file__, os.path.join(self.folder, "matplotlib")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd="/",
+            env=kernel_environment({"HOME": self.folder, "TMPDIR": self.folder}), text=True)
+        errors.close()
+        if self.process.stdout.readline().strip() != '{"ready": true}':
+            self.process.wait()
+            log = open(os.path.join(self.folder, "errors.log"), errors="replace").read()[-1500:]
+            self.process = None
+            raise RuntimeError(f"the kernel fork server could not start: {log}")
+        atexit.register(self.close)
+
+    def spawn(self, python, request):
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self._start(python)
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            reply = json.loads(self.process.stdout.readline() or '{"ok": false, "error": "it died"}')
+        if not reply["ok"]:
+            raise RuntimeError(f"the kernel fork server failed: {reply['error']}")
+
+    def close(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_zygotes = {}
+
+
+def _read_nonblocking(fd):
+    """What a non-blocking fifo holds: b"" while no writer has written."""
+    try:
+        return os.read(fd, 16)
+    except BlockingIOError:  # a writer has opened it, and not written yet
+        return b""
+
+
+def _zygote_for(python):
+    return _zygotes.setdefault(python, _Zygote())
 
 
 def prepare_scratch(scratch, uid):
@@ -256,6 +356,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     extra_env = Dict(help="more environment variables for the kernel").tag(config=True)
     kernel_log = Unicode("", help="host file for the kernel's own stdout/stderr (bwrap's "
                          "errors, C-level writes); default: discarded").tag(config=True)
+    preload = Bool(True, help="fork the kernel, torch already imported, from this process's zygote "
+                   "(autograder/zygote.py) into the sandbox, rather than start a fresh "
+                   "interpreter in it; only when limits.memory_bytes >= PRELOAD_MIN_MEMORY"
+                   ).tag(config=True)
+    startup_s = 60  # how long the sandbox may take to come up
 
     @default("runtime_root")
     def _default_runtime_root(self):
@@ -299,23 +404,94 @@ class SandboxedKernelManager(AsyncKernelManager):
         # is written by the sandboxed process itself, hence bounded by max_file_bytes.
         if not self.kernel_log:
             kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
-        with open(self.kernel_log, "ab") as log:
-            kw["stdout"] = kw["stderr"] = log
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        else:
+            with open(self.kernel_log, "ab") as log:
+                kw["stdout"] = kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._sandbox_init = await self._watch_sandbox_init()
+        if self._forked:
+            await self._fork_kernel_into_sandbox()
+
+    _sandbox_init = None  # (host pid, pidfd) of bwrap's child, the sandbox's init
+
+    async def _watch_sandbox_init(self):
+        bwrap = self.provisioner.process
+        children = f"/proc/{bwrap.pid}/task/{bwrap.pid}/children"
+        deadline = time.monotonic() + self.startup_s
+        while bwrap.poll() is None and time.monotonic() < deadline:
+            try:
+                pid = int(open(children).read().split()[0])
+                return pid, os.pidfd_open(pid)
+            except (OSError, IndexError, ValueError):  # not cloned yet
+                await asyncio.sleep(0.002)
+        return None
+
+    async def _wait_for_sandbox_teardown(self, timeout=60):
+        """The sandbox's init exits only once every process of the sandbox is gone (killed and
+        reaped). Wait for that, so that the next kernel of this uid does not start while the
+        last one's processes still count against its process limit."""
+        if not self._sandbox_init:
+            return
+        _, fd = self._sandbox_init
+        self._sandbox_init = None
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, select.select, [fd], [], [], timeout)
+        finally:
+            os.close(fd)
+
+    def _fifo(self, name):
+        path = os.path.join(self._runtime_dir, name)
+        if os.path.lexists(path):  # a restart: a new kernel, new fifos
+            os.unlink(path)
+        os.mkfifo(path, 0o600)
+        os.chown(path, self.limits.uid, self.limits.uid)
+        return path
+
+    async def _fork_kernel_into_sandbox(self):
+        """Wait for the waiter (the sandbox is built), then have the zygote fork the kernel into it."""
+        ready = os.open(os.path.join(self._runtime_dir, "ready"), os.O_RDONLY | os.O_NONBLOCK)
+        deadline = time.monotonic() + self.startup_s
+        try:
+            while not _read_nonblocking(ready):
+                if self.provisioner.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox did not start (bubblewrap's messages are in the kernel log)")
+                await asyncio.sleep(0.002)
+        finally:
+            os.close(ready)
+        if not self._sandbox_init:
+            raise RuntimeError("the sandbox did not start (bubblewrap's messages are in the kernel log)")
+        request = {"target": self._sandbox_init[0],  # in all of the sandbox's namespaces
+                   "uid": int(self.limits.uid), "cwd": SANDBOX_HOME,
+                   "env": self._kernel_env, "limits": rlimits(self.limits),
+                   "pid_fifo": os.path.join(self._runtime_dir, "kernel-pid"),
+                   "arguments": self._kernel_arguments(), "log": self.kernel_log}
+        await asyncio.get_running_loop().run_in_executor(
+            None, _zygote_for(self.kernel_python).spawn, self.kernel_python, request)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
         os.chown(self.connection_file, self.limits.uid, self.limits.uid)
 
+    def _kernel_arguments(self, extra_arguments=None):
+        # No input history database: grading never reads it, and its writer thread would
+        # count against the process limit (a kernel at its limit could not run a cell).
+        return ["-f", self.connection_file, "--HistoryManager.enabled=False", *(extra_arguments or [])]
+
     def format_kernel_cmd(self, extra_arguments=None):
-        argv = [self.kernel_python, "-m", "ipykernel_launcher", "-f", self.connection_file,
-                *(extra_arguments or [])]
         # IPython's profile and matplotlib's cache go to the per-kernel folder, so that the
         # scratch folder holds only what the student's code writes.
         env = kernel_environment({"IPYTHONDIR": os.path.join(self._runtime_dir, "ipython"),
                                   "MPLCONFIGDIR": os.path.join(self._runtime_dir, "matplotlib"),
                                   **self.extra_env})
+        # the preloaded libraries take address space that a small memory limit cannot spare
+        self._forked = self.preload and self.limits.memory_bytes >= PRELOAD_MIN_MEMORY
+        if self._forked:
+            # the sandbox runs the waiter; the kernel is forked into it (_fork_kernel_into_sandbox)
+            self._kernel_env = env
+            argv = [self.kernel_python, "-S", "-c", zygote.WAITER, self._fifo("ready"), self._fifo("kernel-pid")]
+        else:
+            argv = [self.kernel_python, "-m", "ipykernel_launcher", *self._kernel_arguments(extra_arguments)]
         return sandbox_command(argv, self.limits, self.scratch_dir, self._runtime_dir,
                                env=env, python=self.kernel_python)
 
@@ -331,6 +507,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        await self._wait_for_sandbox_teardown()
         if not restart and self._runtime_dir:
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             self._runtime_dir = None

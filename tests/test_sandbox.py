@@ -25,8 +25,8 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from autograder.sandbox import (SANDBOX_HOME, MiB, GiB, SandboxLimits, sandbox_problem,
-                                sandboxed_execute)
+from autograder.sandbox import (PRELOAD_MIN_MEMORY, SANDBOX_HOME, MiB, GiB, SandboxLimits,
+                                sandbox_problem, sandboxed_execute)
 
 REPO = Path(__file__).resolve().parent.parent
 PROBLEM = sandbox_problem()
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"sandbox unavailabl
 
 # uids for the tests, away from the grader's default 61000 + slot
 UID = {"probe": 61901, "limits": 61902, "flood": 61903, "kill9": 61904, "exit": 61905,
-       "worker": 61906}
+       "worker": 61906, "forked": 61907, "fresh": 61908}
 
 
 def processes_of(uid):
@@ -236,6 +236,64 @@ def test_student_code_runs_but_cannot_escape(tmp_path):
     assert_nothing_left(uid, scratch)
     leftovers = [p for p in Path("/tmp").glob("n2g-kernel-*") if p.stat().st_uid == uid]
     assert not leftovers, f"the kernel's socket folder was not removed: {leftovers}"
+
+
+# --- kernels forked from the zygote (autograder/zygote.py) -------------------------------
+
+FRESHNESS = r"""
+import json, os, random, sys
+preloaded = 'torch' in sys.modules  # before this notebook imported anything
+import numpy as np, matplotlib
+status = dict(line.split(':', 1) for line in open('/proc/self/status'))
+fds = {}
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        fds[fd] = os.readlink(f'/proc/self/fd/{fd}')
+    except OSError:
+        pass  # the listing's own descriptor
+print(json.dumps({
+    'preloaded': preloaded, 'numpy': float(np.random.rand()), 'random': random.random(),
+    'caps': {k: status[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')},
+    'no_new_privs': status['NoNewPrivs'].strip(), 'env': sorted(os.environ), 'fds': fds,
+    'ids': [os.getresuid(), os.getresgid(), os.getgroups()], 'session_leader': os.getsid(0) == os.getpid(),
+    'mpl_cache': matplotlib.get_cachedir(), 'sys_path0': sys.path[0], 'cwd': os.getcwd(),
+}))
+"""
+
+
+def kernel_report(tmp_path, name, limits, config=None):
+    nb, _ = run([FRESHNESS], limits, tmp_path / name, tmp_path, config=config)
+    assert not errors(nb.cells[0]), nb.cells[0].outputs
+    assert_nothing_left(limits.uid, tmp_path / name)
+    return json.loads(text(nb.cells[0]))
+
+
+def test_forked_kernels_are_as_fresh_and_confined_as_a_started_one(tmp_path):
+    """Two kernels forked from the zygote, and one started the plain way: the forked ones
+    come with torch imported, and otherwise look like the started one from the inside."""
+    limits = SandboxLimits(cell_timeout_s=60, uid=UID["forked"], memory_bytes=PRELOAD_MIN_MEMORY)
+    first = kernel_report(tmp_path, "first", limits)
+    second = kernel_report(tmp_path, "second", limits)
+    started = kernel_report(tmp_path, "started", SandboxLimits(cell_timeout_s=60, uid=UID["fresh"]),
+                            config=Config({"SandboxedKernelManager": {"preload": False}}))
+    assert first["preloaded"] and second["preloaded"], "the kernel was not forked from the zygote"
+    assert not started["preloaded"], "preload=False still forked the kernel"
+    assert first["numpy"] != second["numpy"] and first["random"] != second["random"], \
+        "two forked kernels draw the same random numbers: the zygote's generator state was not reseeded"
+    uid = UID["forked"]
+    for report in (first, second):
+        assert report["ids"] == [[uid] * 3, [uid] * 3, []], f"the kernel kept other ids: {report['ids']}"
+        assert set(report["caps"].values()) == {"0000000000000000"}, f"capabilities left: {report['caps']}"
+        assert report["no_new_privs"] == "1", "no_new_privs is not set"
+        assert report["session_leader"], "the kernel shares the grader's session"
+        assert report["env"] == started["env"], \
+            f"the environment differs from a started kernel's: {set(report['env']) ^ set(started['env'])}"
+        inherited = {fd: target for fd, target in report["fds"].items()
+                     if not target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/null"))}
+        assert not inherited, f"the kernel holds files opened outside the sandbox: {inherited}"
+        assert report["mpl_cache"].endswith("/matplotlib") and "n2g-kernel-" in report["mpl_cache"], \
+            f"matplotlib still uses the zygote's folder: {report['mpl_cache']}"
+        assert report["sys_path0"] == report["cwd"] == SANDBOX_HOME, (report["sys_path0"], report["cwd"])
 
 
 # --- limits ------------------------------------------------------------------------------
