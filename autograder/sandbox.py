@@ -116,6 +116,7 @@ import json
 import os
 import select
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -450,7 +451,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _fork_kernel_into_sandbox(self):
         """Wait for the waiter (the sandbox is built), then have the zygote fork the kernel into it."""
-        ready = os.open(os.path.join(self._runtime_dir, "ready"), os.O_RDONLY | os.O_NONBLOCK)
+        ready = os.open(os.path.join(self._runtime_dir, "ready"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         deadline = time.monotonic() + self.startup_s
         try:
             while not _read_nonblocking(ready):
@@ -465,7 +466,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                    "uid": int(self.limits.uid), "cwd": SANDBOX_HOME,
                    "env": self._kernel_env, "limits": rlimits(self.limits),
                    "pid_fifo": os.path.join(self._runtime_dir, "kernel-pid"),
-                   "arguments": self._kernel_arguments(), "log": self.kernel_log}
+                   "arguments": self._kernel_arguments(), "log": self._forked_log()}
         await asyncio.get_running_loop().run_in_executor(
             None, _zygote_for(self.kernel_python).spawn, self.kernel_python, request)
 
@@ -505,9 +506,35 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     _async_interrupt_kernel = interrupt_kernel
 
+    def _forked_log(self):
+        """Where the forked kernel writes its own output: the per-kernel folder, not
+        kernel_log, so that the zygote (whose memory every later kernel inherits) never
+        learns a path that names the student."""
+        return os.path.join(self._runtime_dir, "kernel-output.log") if self.kernel_log else ""
+
+    def _keep_forked_log(self):
+        if not (self.kernel_log and self._runtime_dir):
+            return
+        try:
+            # The student's code could have put a symlink to any host file in its place:
+            # never follow one, read only a plain file.
+            fd = os.open(self._forked_log(), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:  # no forked kernel (the exec path), or the student's code removed it
+            return
+        with os.fdopen(fd, "rb") as output:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return
+            output.seek(max(0, info.st_size - MiB))  # its last MiB is plenty
+            tail = output.read()
+        os.unlink(self._forked_log())  # a restarted kernel appends anew
+        with open(self.kernel_log, "ab") as log:
+            log.write(tail)
+
     async def cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         await self._wait_for_sandbox_teardown()
+        self._keep_forked_log()
         if not restart and self._runtime_dir:
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             self._runtime_dir = None

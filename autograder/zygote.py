@@ -25,6 +25,11 @@ bwrap process behaves like the kernel process (it dies when the kernel dies, kil
 kills the sandbox's PID namespace and every process in it). The kernel's parent stays
 outside the sandbox's PID namespace, as root, only to reap it.
 
+Every kernel inherits the zygote's memory, so the zygote never holds anything of a student:
+it is a fresh interpreter that imported libraries, and its requests name only the sandbox's
+per-kernel folder (the kernel's output goes to a file there, which the worker then copies
+to the student's log), never a path with a student's id.
+
 Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
 """
 import ctypes

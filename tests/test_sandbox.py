@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"sandbox unavailabl
 
 # uids for the tests, away from the grader's default 61000 + slot
 UID = {"probe": 61901, "limits": 61902, "flood": 61903, "kill9": 61904, "exit": 61905,
-       "worker": 61906, "forked": 61907, "fresh": 61908}
+       "worker": 61906, "forked": 61907, "fresh": 61908, "symlink": 61909}
 
 
 def processes_of(uid):
@@ -77,7 +77,7 @@ def assert_nothing_left(uid, scratch, within=5.0):
     assert not bwrap_processes(str(scratch)), "a bwrap process survived the kernel"
 
 
-def run(cells, limits, scratch, tmp_path, config=None):
+def run(cells, limits, scratch, tmp_path, config=None, **traits):
     """Execute code cells with SandboxedExecute, from a folder that also holds the
     notebook file (as nbgrader's autograded/ folder does); returns (notebook, seconds)."""
     nb = new_notebook(cells=[new_code_cell(textwrap.dedent(c)) for c in cells])
@@ -85,7 +85,7 @@ def run(cells, limits, scratch, tmp_path, config=None):
     notebook_dir = tmp_path / "autograded" / "student" / "assignment"
     notebook_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(notebook_dir / "assignment.ipynb"))
-    pp = sandboxed_execute(limits, scratch, **({"config": config} if config else {}))
+    pp = sandboxed_execute(limits, scratch, **({"config": config} if config else {}), **traits)
     start = time.monotonic()
     try:
         pp.preprocess(nb, {"metadata": {"path": str(notebook_dir)}})
@@ -262,7 +262,10 @@ print(json.dumps({
 
 
 def kernel_report(tmp_path, name, limits, config=None):
-    nb, _ = run([FRESHNESS], limits, tmp_path / name, tmp_path, config=config)
+    log = tmp_path / f"{name}.log"
+    nb, _ = run([FRESHNESS], limits, tmp_path / name, tmp_path, config=config, kernel_log=str(log))
+    assert "To connect another client to this kernel" in log.read_text(), \
+        f"the kernel's own output did not reach its log: {log.read_text()[-300:]!r}"
     assert not errors(nb.cells[0]), nb.cells[0].outputs
     assert_nothing_left(limits.uid, tmp_path / name)
     return json.loads(text(nb.cells[0]))
@@ -288,12 +291,31 @@ def test_forked_kernels_are_as_fresh_and_confined_as_a_started_one(tmp_path):
         assert report["session_leader"], "the kernel shares the grader's session"
         assert report["env"] == started["env"], \
             f"the environment differs from a started kernel's: {set(report['env']) ^ set(started['env'])}"
+        # the kernel's own output goes to a file in its per-kernel folder, which the sandbox shows
         inherited = {fd: target for fd, target in report["fds"].items()
-                     if not target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/null"))}
+                     if not target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/null"))
+                     and not target.startswith(report["mpl_cache"].rsplit("/", 1)[0] + "/")}
         assert not inherited, f"the kernel holds files opened outside the sandbox: {inherited}"
         assert report["mpl_cache"].endswith("/matplotlib") and "n2g-kernel-" in report["mpl_cache"], \
             f"matplotlib still uses the zygote's folder: {report['mpl_cache']}"
         assert report["sys_path0"] == report["cwd"] == SANDBOX_HOME, (report["sys_path0"], report["cwd"])
+
+
+def test_the_grader_never_follows_a_students_symlink_out_of_the_sandbox(tmp_path):
+    """The forked kernel's output file lies in a folder the student can write: replaced by a
+    symlink to a host file, it must not bring that file into the student's kernel log."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    log = tmp_path / "kernel.log"
+    limits = SandboxLimits(cell_timeout_s=60, uid=UID["symlink"])
+    cells = ["import os\n"
+             "output = os.path.join(os.path.dirname(os.environ['MPLCONFIGDIR']), 'kernel-output.log')\n"
+             f"os.unlink(output)\nos.symlink({str(secret)!r}, output)\nprint('replaced')"]
+    nb, _ = run(cells, limits, tmp_path / "scratch", tmp_path, kernel_log=str(log))
+    assert text(nb.cells[0]) == "replaced\n", nb.cells[0].outputs
+    assert "TOP SECRET" not in (log.read_text() if log.exists() else ""), \
+        "the grader followed the student's symlink and copied a host file into the kernel log"
+    assert_nothing_left(limits.uid, tmp_path / "scratch")
 
 
 # --- limits ------------------------------------------------------------------------------
