@@ -123,7 +123,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
@@ -271,40 +271,39 @@ def _prlimit_options(limits):
 
 def rlimits(limits):
     """The same limits as {resource.RLIMIT_* name: value}, for a kernel forked by the zygote."""
-    names = {"as": "RLIMIT_AS", "nproc": "RLIMIT_NPROC", "fsize": "RLIMIT_FSIZE", "core": "RLIMIT_CORE",
-             "cpu": "RLIMIT_CPU"}
-    return {names[option]: value for option, value in _prlimit_options(limits)}
+    return {f"RLIMIT_{option.upper()}": value for option, value in _prlimit_options(limits)}
 
 
 class _Zygote:
-    """This process's fork server (autograder/zygote.py), started on first use."""
+    """This process's fork server (autograder/zygote.py) for one Python, started on first use."""
 
-    def __init__(self):
+    def __init__(self, python):
+        self.python = python
         self.lock = threading.Lock()
         self.process = None
         self.folder = None
-
-    def _start(self, python):
-        self.folder = tempfile.mkdtemp(prefix="n2g-zygote-")
-        errors = open(os.path.join(self.folder, "errors.log"), "wb")
-        # the kernel's environment, so that the libraries set themselves up as in a kernel
-        # (one thread each); -P: autograder/ is not put on the zygote's sys.path
-        self.process = subprocess.Popen(
-            [python, "-P", zygote.__file__, os.path.join(self.folder, "matplotlib")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd="/",
-            env=kernel_environment({"HOME": self.folder, "TMPDIR": self.folder}), text=True)
-        errors.close()
-        if self.process.stdout.readline().strip() != '{"ready": true}':
-            self.process.wait()
-            log = open(os.path.join(self.folder, "errors.log"), errors="replace").read()[-1500:]
-            self.process = None
-            raise RuntimeError(f"the kernel fork server could not start: {log}")
         atexit.register(self.close)
 
-    def spawn(self, python, request):
+    def _start(self):
+        self.folder = tempfile.mkdtemp(prefix="n2g-zygote-")
+        errors = os.path.join(self.folder, "errors.log")
+        with open(errors, "wb") as stderr:
+            # the kernel's environment, so that the libraries set themselves up as in a kernel
+            # (one thread each); -P: autograder/ is not put on the zygote's sys.path
+            self.process = subprocess.Popen(
+                [self.python, "-P", zygote.__file__, os.path.join(self.folder, "matplotlib")],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd="/",
+                env=kernel_environment({"HOME": self.folder, "TMPDIR": self.folder}), text=True)
+        if self.process.stdout.readline().strip() != '{"ready": true}':
+            self.process.wait()
+            self.process = None
+            log = Path(errors).read_text(errors="replace")[-1500:]
+            raise RuntimeError(f"the kernel fork server could not start: {log}")
+
+    def spawn(self, request):
         with self.lock:
             if self.process is None or self.process.poll() is not None:
-                self._start(python)
+                self._start()
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             reply = json.loads(self.process.stdout.readline() or '{"ok": false, "error": "it died"}')
@@ -322,16 +321,18 @@ class _Zygote:
 _zygotes = {}
 
 
+def _zygote_for(python):
+    if python not in _zygotes:
+        _zygotes[python] = _Zygote(python)
+    return _zygotes[python]
+
+
 def _read_nonblocking(fd):
     """What a non-blocking fifo holds: b"" while no writer has written."""
     try:
         return os.read(fd, 16)
     except BlockingIOError:  # a writer has opened it, and not written yet
         return b""
-
-
-def _zygote_for(python):
-    return _zygotes.setdefault(python, _Zygote())
 
 
 def prepare_scratch(scratch, uid):
@@ -451,6 +452,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _fork_kernel_into_sandbox(self):
         """Wait for the waiter (the sandbox is built), then have the zygote fork the kernel into it."""
+        if not self._sandbox_init:
+            raise RuntimeError("the sandbox did not start (bubblewrap's messages are in the kernel log)")
         ready = os.open(os.path.join(self._runtime_dir, "ready"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         deadline = time.monotonic() + self.startup_s
         try:
@@ -460,15 +463,12 @@ class SandboxedKernelManager(AsyncKernelManager):
                 await asyncio.sleep(0.002)
         finally:
             os.close(ready)
-        if not self._sandbox_init:
-            raise RuntimeError("the sandbox did not start (bubblewrap's messages are in the kernel log)")
         request = {"target": self._sandbox_init[0],  # in all of the sandbox's namespaces
                    "uid": int(self.limits.uid), "cwd": SANDBOX_HOME,
-                   "env": self._kernel_env, "limits": rlimits(self.limits),
+                   "env": self._environment(), "limits": rlimits(self.limits),
                    "pid_fifo": os.path.join(self._runtime_dir, "kernel-pid"),
                    "arguments": self._kernel_arguments(), "log": self._forked_log()}
-        await asyncio.get_running_loop().run_in_executor(
-            None, _zygote_for(self.kernel_python).spawn, self.kernel_python, request)
+        await asyncio.get_running_loop().run_in_executor(None, _zygote_for(self.kernel_python).spawn, request)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -479,22 +479,26 @@ class SandboxedKernelManager(AsyncKernelManager):
         # count against the process limit (a kernel at its limit could not run a cell).
         return ["-f", self.connection_file, "--HistoryManager.enabled=False", *(extra_arguments or [])]
 
-    def format_kernel_cmd(self, extra_arguments=None):
+    @property
+    def _forked(self):
+        # the preloaded libraries take address space that a small memory limit cannot spare
+        return self.preload and self.limits.memory_bytes >= PRELOAD_MIN_MEMORY
+
+    def _environment(self):
         # IPython's profile and matplotlib's cache go to the per-kernel folder, so that the
         # scratch folder holds only what the student's code writes.
-        env = kernel_environment({"IPYTHONDIR": os.path.join(self._runtime_dir, "ipython"),
-                                  "MPLCONFIGDIR": os.path.join(self._runtime_dir, "matplotlib"),
-                                  **self.extra_env})
-        # the preloaded libraries take address space that a small memory limit cannot spare
-        self._forked = self.preload and self.limits.memory_bytes >= PRELOAD_MIN_MEMORY
+        return kernel_environment({"IPYTHONDIR": os.path.join(self._runtime_dir, "ipython"),
+                                   "MPLCONFIGDIR": os.path.join(self._runtime_dir, "matplotlib"),
+                                   **self.extra_env})
+
+    def format_kernel_cmd(self, extra_arguments=None):
         if self._forked:
             # the sandbox runs the waiter; the kernel is forked into it (_fork_kernel_into_sandbox)
-            self._kernel_env = env
             argv = [self.kernel_python, "-S", "-c", zygote.WAITER, self._fifo("ready"), self._fifo("kernel-pid")]
         else:
             argv = [self.kernel_python, "-m", "ipykernel_launcher", *self._kernel_arguments(extra_arguments)]
         return sandbox_command(argv, self.limits, self.scratch_dir, self._runtime_dir,
-                               env=env, python=self.kernel_python)
+                               env=self._environment(), python=self.kernel_python)
 
     async def interrupt_kernel(self):
         """Interrupt with a message on the control channel: ipykernel then sends SIGINT to
