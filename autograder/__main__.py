@@ -1,5 +1,4 @@
 import argparse
-import csv
 import sys
 
 from . import release as release_module
@@ -11,14 +10,6 @@ def parse_size(text):
     if text and text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
-
-
-def read_roster(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if "student_id" not in (reader.fieldnames or []):
-            raise SystemExit(f"{path}: the roster needs a 'student_id' column")
-        return [row["student_id"].strip() for row in reader if row["student_id"].strip()]
 
 
 def main(argv=None):
@@ -58,10 +49,14 @@ def main(argv=None):
             print("exercises/ regenerated from solutions/")
     elif args.command == "grade":
         from . import grade as grading
+        from .collect import CollectError, read_roster
+        try:
+            roster = read_roster(args.roster) if args.roster else None
+        except (CollectError, OSError) as problem:
+            sys.exit(f"autograder: {problem}")
         settings = grading.Settings(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                                     memory_bytes=parse_size(args.memory), sandbox=not args.no_sandbox,
-                                    id_pattern=args.id_pattern,
-                                    roster=read_roster(args.roster) if args.roster else None)
+                                    id_pattern=args.id_pattern, roster=roster)
         if args.workers:
             settings.workers = args.workers
         try:

@@ -69,6 +69,11 @@ def status_of(result: Result):
     return "graded"
 
 
+def latest_timestamp(attempts):
+    """When the LMS says the latest of a student's notebooks was handed in, if it says."""
+    return max((a.timestamp for a in attempts.values() if a.timestamp), default=None)
+
+
 def submission_key(assignment, attempts, settings):
     """Same inputs, same key: a rerun reuses a result only when nothing that decides it changed."""
     digest = hashlib.sha256(GRADER_VERSION.encode())
@@ -124,10 +129,10 @@ def run(assignment, source, out, settings=Settings()):
 
     def make_job(item, slot):
         student, attempts, _ = item
-        stamps = [a.timestamp for a in attempts.values() if a.timestamp]
+        submitted = latest_timestamp(attempts)
         return Job(student=student, assignment=assignment,
                    notebooks={name: a.raw for name, a in attempts.items()},
-                   timestamp=max(stamps).isoformat() if stamps else None,
+                   timestamp=submitted.isoformat() if submitted else None,
                    course_root=str(course.root), work_root=str(out / "work" / student), slot=slot,
                    cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout,
                    memory_bytes=settings.memory_bytes,
@@ -178,9 +183,9 @@ def _merge(course, student, attempts, key, result, state_dir):
     status = status_of(result)
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
-        stamps = [a.timestamp for a in attempts.values() if a.timestamp]
-        if stamps:
-            gb.update_or_create_submission(course.assignment, student, timestamp=max(stamps))
+        submitted = latest_timestamp(attempts)
+        if submitted:
+            gb.update_or_create_submission(course.assignment, student, timestamp=submitted)
         else:
             gb.update_or_create_submission(course.assignment, student)
     graded = set()

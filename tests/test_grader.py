@@ -232,6 +232,9 @@ def test_command_line_reports_a_clear_error_when_the_grader_cannot_run(tmp_path)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
     unknown = run("99_nope", str(tmp_path), "--out", str(tmp_path / "o"))
     assert unknown.returncode != 0 and "no assignment" in unknown.stderr
+    (tmp_path / "roster.csv").write_text("name;email\nAda;ada@example.org\n")
+    roster = run(ASSIGNMENT, str(tmp_path), "--out", str(tmp_path / "o"), "--roster", str(tmp_path / "roster.csv"))
+    assert roster.returncode != 0 and "no 'student_id' column" in roster.stderr, roster.stderr
 
 
 def check_formgrader_sees_the_graded_class(graded):
