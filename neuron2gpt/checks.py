@@ -2,14 +2,26 @@
 # Each check raises AssertionError with a sentence that says what is wrong, so a
 # failing test cell tells you what to fix. Types are checked exactly
 # (`type(x) is np.ndarray`), so an object that only pretends to be equal earns nothing.
+import contextlib
 import math
+import sys
 
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 
 
 def _describe(value):
     return type(value).__name__
+
+
+def _as_different_text(expected, got):
+    """The two numbers printed with as many digits as it takes to tell them apart (6 to 17)."""
+    for digits in (6, 10, 17):
+        text = f"{float(expected):.{digits}g}", f"{float(got):.{digits}g}"
+        if text[0] != text[1]:
+            break
+    return text
 
 
 def check_type(name, value, expected_type):
@@ -47,9 +59,10 @@ def check_close(name, got, expected, atol=1e-6, rtol=1e-5):
         return
     error = np.abs(got - expected)
     worst = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+    shown_expected, shown_got = _as_different_text(expected[worst], got[worst])
     raise AssertionError(
         f"{name} has the right shape but wrong values: at index {tuple(int(i) for i in worst)} "
-        f"expected {expected[worst]:.6g}, got {got[worst]:.6g} "
+        f"expected {shown_expected}, got {shown_got} "
         f"(largest difference {error.max():.3g}, allowed {atol:g} + {rtol:g}*|expected|).")
 
 
@@ -84,9 +97,95 @@ def check_scalar(name, got, expected, atol=1e-6, rtol=1e-5):
         " (convert with float(...) for a NumPy number, or .item() for a tensor).")
     assert not math.isnan(got), f"{name} is NaN."
     assert math.isclose(got, expected, abs_tol=atol, rel_tol=rtol), (
-        f"{name}: expected {expected:.6g}, got {got:.6g}.")
+        "{}: expected {}, got {}.".format(name, *_as_different_text(expected, got)))
 
 
 def check_true(condition, message):
     """Assert a property; `message` says in plain words what is wrong when it fails."""
     assert condition is True or condition is np.True_, message
+
+
+# Rules such as "by hand", "NumPy only" or "without nn.GRUCell" are checked, not just stated:
+# the student's function runs under a guard that sees every PyTorch operation it calls.
+ANY_TORCH = "any PyTorch operation"
+
+
+class _TorchCalls(TorchFunctionMode):
+    """Notes the name of every torch function and tensor method called inside a `with` block."""
+
+    def __init__(self):
+        super().__init__()
+        self.names = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", repr(func))
+        self.names.append("a tensor attribute" if name in ("__get__", "__set__") else name)
+        return func(*args, **(kwargs or {}))
+
+
+class _Tripwire:
+    def __init__(self, original):
+        self.original, self.called = original, False
+
+    def __call__(self, *args, **kwargs):
+        self.called = True
+        return self.original(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _tripwires(functions, namespace):
+    """Swap each function for a tripwire wherever the student's code could reach it: the torch
+    modules that export it and the student's own globals (`from ... import f` included)."""
+    wires, swapped = {}, []
+    torch_modules = [m for name, m in list(sys.modules.items()) if name.split(".")[0] == "torch" and m is not None]
+    for function in functions:
+        wires[id(function)] = wire = _Tripwire(function)
+        places = [(vars(m), function.__name__) for m in torch_modules]
+        places += [(namespace, key) for key in list(namespace)]
+        for attributes, key in places:
+            if attributes.get(key) is function:
+                swapped.append((attributes, key, function))
+                attributes[key] = wire
+    try:
+        yield wires
+    finally:
+        for attributes, key, value in reversed(swapped):
+            attributes[key] = value
+
+
+def run_keeping_rule(rule, function, *args, forbidden=(), **kwargs):
+    """Call function(*args, **kwargs) and return its result, failing if the call broke `rule`.
+
+    `forbidden` lists what the rule excludes: names of PyTorch operations as PyTorch reports them
+    ("backward", "grad", "one_hot", "embedding", "gru_cell", ...), ANY_TORCH for a NumPy-only
+    part, and library functions (such as torch.nn.utils.clip_grad_norm_) that must not be called.
+    """
+    names = {f for f in forbidden if type(f) is str}
+    functions = [f for f in forbidden if type(f) is not str]
+    with _tripwires(functions, function.__globals__) as wires, _TorchCalls() as calls:
+        result = function(*args, **kwargs)
+    used = [n for n in calls.names if ANY_TORCH in names or n in names]
+    used += [f"{w.original.__module__}.{w.original.__name__}" for w in wires.values() if w.called]
+    assert not used, (f"Rule broken: {rule}. Your {function.__name__} called "
+                      f"{', '.join(sorted(set(used)))}.")
+    return result
+
+
+@contextlib.contextmanager
+def substituted(namespace, **replacements):
+    """Bind names of `namespace` (the notebook's globals()) to other objects inside a `with` block.
+
+    A test of a later part runs the reference of an earlier part in place of the student's, so
+    that one mistake costs points once; a test counts calls by substituting a counting wrapper.
+    """
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value

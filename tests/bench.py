@@ -2,6 +2,7 @@
 
     python -m tests.bench            # print the table
     python -m tests.bench --write    # also put it into book/benchmarks.md
+    python -m tests.bench --threads [--write]   # one CPU thread per kernel against two
 
 Chapters run as a reader runs them; exercises run with their solutions filled in, once as a
 student runs them and once under grading (NBGRADER_EXECUTION set: short training). Each
@@ -13,6 +14,8 @@ import datetime
 import os
 import platform
 import re
+import subprocess
+import sys
 import time
 
 import torch
@@ -22,6 +25,9 @@ from tests import harness
 
 BENCH_FILE = harness.REPO / "book" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+THREADS_BEGIN, THREADS_END = "<!-- threads-bench:begin -->", "<!-- threads-bench:end -->"
+BUSY_EXERCISE = "05_lstm"  # the training exercise that failed on a busy machine (issue 8)
+BUSY_CAP = 240  # seconds a contended run may take before the benchmark stops waiting
 TARGETS = {"chapter": "Part I chapters together ≤ 180 s, Part II's ≤ 240 s", "exercise": "each ≤ 60 s"}
 
 
@@ -33,9 +39,9 @@ def chapter_pages():
             if f.startswith("book/") and (harness.REPO / f"{f}.ipynb").exists()]
 
 
-def timed(nb, grading):
+def timed(nb, grading, threads=None):
     start = time.perf_counter()
-    executed = harness.execute(nb, grading=grading, allow_errors=True)
+    executed = harness.execute(nb, grading=grading, allow_errors=True, threads=threads)
     elapsed = time.perf_counter() - start
     return elapsed, harness.problem_cells(executed)
 
@@ -62,9 +68,74 @@ def table(rows):
         total = sum(r[2] for r in rows if r[0] == "chapter" and r[1].split("/")[1] == part)
         lines.append(f"| | **{part} chapters together** | {total:.1f} | |")
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
-               f"torch {torch.__version__}, one thread per kernel (OMP_NUM_THREADS=1), "
+               f"torch {torch.__version__}, one thread per kernel (the notebooks' own setting), "
                f"measured {datetime.date.today().isoformat()}")
     return "\n".join(lines) + f"\n\nMachine: {machine}. Targets: {TARGETS['chapter']}; exercises {TARGETS['exercise']}.\n"
+
+
+def harness_run(path, threads, grading=True):
+    """A `python -m tests.harness run` of one notebook in its own process (started, not awaited)."""
+    command = [sys.executable, "-m", "tests.harness", "run", str(path), "--threads", str(threads),
+               "--cell-timeout", str(BUSY_CAP)]
+    if not grading:
+        command.append("--student")
+    return subprocess.Popen(command, cwd=harness.REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_timed(processes, start):
+    """Seconds until each process ended (None if it ran past BUSY_CAP or failed)."""
+    results = []
+    for process in processes:
+        try:
+            code = process.wait(timeout=max(1.0, start + BUSY_CAP - time.perf_counter()))
+            results.append(time.perf_counter() - start if code == 0 else None)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            results.append(None)
+    return results
+
+
+def measure_threads():
+    """Alone: every notebook with 1 and 2 threads. Contended: one training exercise twice at
+    once, and next to a CPU-bound process, with 1 and 2 threads each."""
+    rows = []
+    notebooks = [("chapter", page, False) for page in chapter_pages()]
+    notebooks += [("exercise", harness.solution_notebook(a), True) for a in harness.assignments()]
+    for kind, path, grading in notebooks:
+        nb = harness.read(path)
+        times = {n: timed(nb, grading, threads=n)[0] for n in (1, 2)}
+        rows.append((f"{kind} alone", str(path.relative_to(harness.REPO)), times[1], times[2]))
+    busy = harness.solution_notebook(BUSY_EXERCISE)
+    name = str(busy.relative_to(harness.REPO))
+    for how in ("two at once", "next to a CPU-bound process"):
+        times = {}
+        for n in (1, 2):
+            burner = None
+            if how != "two at once":
+                burner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {BUSY_CAP + 60}\n"
+                                           "while time.time() < end: pass"])
+            start = time.perf_counter()
+            runs = [harness_run(busy, n) for _ in range(2 if how == "two at once" else 1)]
+            results = wait_timed(runs, start)
+            if burner:
+                burner.kill()
+                burner.wait()
+            times[n] = results
+        rows.append((how, name, times[1], times[2]))
+    return rows
+
+
+def threads_table(rows):
+    def show(value):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(f"> {BUSY_CAP} (stopped)" if v is None else f"{v:.1f}" for v in values)
+    lines = ["| run | notebook (graded schedule for exercises) | 1 thread (s) | 2 threads (s) |",
+             "| --- | --- | ---: | ---: |"]
+    lines += [f"| {how} | {name} | {show(one)} | {show(two)} |" for how, name, one, two in rows]
+    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+               f"torch {torch.__version__}, measured {datetime.date.today().isoformat()}")
+    return "\n".join(lines) + f"\n\nMachine: {machine}.\n"
 
 
 def write_section(begin, end, text):
@@ -77,7 +148,14 @@ def write_section(begin, end, text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"update {BENCH_FILE.name}")
+    parser.add_argument("--threads", action="store_true", help="compare one and two CPU threads per kernel")
     args = parser.parse_args(argv)
+    if args.threads:
+        text = threads_table(measure_threads())
+        print(text)
+        if args.write:
+            write_section(THREADS_BEGIN, THREADS_END, text)
+        return
     rows = measure()
     text = table(rows)
     print(text)

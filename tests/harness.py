@@ -11,6 +11,7 @@ repository, as they would in Colab. ``grading=True`` sets NBGRADER_EXECUTION as
 nbgrader does, so training cells take their short schedule.
 """
 import argparse
+import ast
 import copy
 import functools
 import importlib
@@ -43,16 +44,26 @@ def solution_notebook(assignment):
     return path
 
 
-def kernel_env(grading):
-    """The environment of a fresh Colab-like kernel: nothing of this repository on the path."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBGRADER_EXECUTION")}
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_env(grading, threads=None):
+    """The environment of a fresh Colab-like kernel: nothing of this repository on the path.
+
+    No thread setting is inherited: the notebook's own set-up cell chooses (one thread), as it
+    does in Colab and under an instructor's plain nbgrader. ``threads`` overrides it through
+    OMP_NUM_THREADS, which that cell honours (for benchmarks).
+    """
+    drop = ("PYTHONPATH", "NBGRADER_EXECUTION") + THREAD_VARIABLES
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     if grading:
         env["NBGRADER_EXECUTION"] = "autograde"
-    env.setdefault("OMP_NUM_THREADS", "1")
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
     return env
 
 
-def execute(nb, grading=True, cell_timeout=120, allow_errors=True):
+def execute(nb, grading=True, cell_timeout=120, allow_errors=True, threads=None):
     """Run a notebook node in an empty temporary folder; returns the executed copy."""
     nb = copy.deepcopy(nb)
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
@@ -61,7 +72,7 @@ def execute(nb, grading=True, cell_timeout=120, allow_errors=True):
             resources={"metadata": {"path": workdir}})
         # The kernel's own log (a notice about its TCP transport) is noise here; what the
         # notebook prints arrives through the cells' outputs.
-        client.execute(env=kernel_env(grading), cwd=workdir, stderr=subprocess.DEVNULL)
+        client.execute(env=kernel_env(grading, threads), cwd=workdir, stderr=subprocess.DEVNULL)
     return nb
 
 
@@ -166,6 +177,54 @@ def load_mutants(assignment):
     return [Mutant(*m) for m in module.MUTANTS]
 
 
+def load_rule_breakers(assignment):
+    """Answers that give right results but break a rule the exercise states ("by hand", "without
+    nn.GRUCell"): each must lose the points of its own part, with a message naming the rule."""
+    module = importlib.import_module(f"tests.mutants.m{assignment}")
+    return [Mutant(*m) for m in getattr(module, "RULE_BREAKERS", [])]
+
+
+def chapter_page(assignment):
+    """The chapter page that teaches an assignment: book/part*/<assignment>.ipynb."""
+    pages = sorted((REPO / "book").glob(f"part*/{assignment}.ipynb"))
+    return pages[0] if pages else None
+
+
+def top_level_definitions(source):
+    """{name: source text} of the functions and classes a cell defines at its top level."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a cell with IPython magics
+        return {}
+    return {node.name: ast.get_source_segment(source, node) for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def chapter_copies(assignment):
+    """For every answer that defines a function or class the chapter page also defines, the
+    answer with the chapter's definition pasted in its place (as a Mutant), and the copies the
+    assignment's mutants module lists as CHAPTER_COPIES: the chapter shows the idea, so a copy of
+    its code must not earn the exercise's points."""
+    page = chapter_page(assignment)
+    if page is None:
+        return []
+    chapter = {}
+    for cell in read(page).cells:
+        if cell.cell_type == "code":
+            chapter.update(top_level_definitions(cell.source))
+    copies = []
+    for cell in read(solution_notebook(assignment)).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution"):
+            continue
+        for name, source in top_level_definitions(cell.source).items():
+            if name in chapter:
+                copies.append(Mutant(meta["grade_id"], f"pastes the chapter's {name}", source, chapter[name]))
+    # copies under another name, or of code the chapter writes outside a function, listed by hand
+    module = importlib.import_module(f"tests.mutants.m{assignment}")
+    return copies + [Mutant(*m) for m in getattr(module, "CHAPTER_COPIES", [])]
+
+
 def apply_mutant(nb, mutant):
     nb = copy.deepcopy(nb)
     cell = cell_by_id(nb, mutant.cell)
@@ -195,11 +254,14 @@ def main(argv=None):
     parser.add_argument("command", choices=["run", "score", "stub", "mutants"])
     parser.add_argument("target", help="a notebook path (score) or an assignment name")
     parser.add_argument("--student", action="store_true", help="run without NBGRADER_EXECUTION")
+    parser.add_argument("--threads", type=int, help="CPU threads of the kernel (run only; default: the notebook's)")
+    parser.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (run only)")
     args = parser.parse_args(argv)
     if args.command == "run":
         # a chapter page or any notebook: every cell must run without error or stderr
         start = time.time()
-        nb = execute(read(args.target), grading=not args.student, allow_errors=True)
+        nb = execute(read(args.target), grading=not args.student, allow_errors=True,
+                     threads=args.threads, cell_timeout=args.cell_timeout)
         problems = problem_cells(nb)
         for index, message in problems:
             print(f"  cell {index}: {message[:300]}")

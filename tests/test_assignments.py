@@ -43,3 +43,21 @@ def test_hidden_tests_are_not_in_the_student_copy(assignment):
     exercise = harness.EXERCISES / assignment / harness.solution_notebook(assignment).name
     text = exercise.read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+
+
+def test_an_answer_that_breaks_the_rule_loses_the_points_of_its_part(rule_case):
+    assignment, breaker = rule_case
+    nb = harness.apply_mutant(harness.read(harness.solution_notebook(assignment)), breaker)
+    _, failed = harness.execute_until_a_test_fails(nb, grading=True)
+    assert failed, f"{assignment}: '{breaker.description}' in {breaker.cell} breaks the rule but passes every test"
+    assert failed.grade_id == f"test_{breaker.cell}", (
+        f"{assignment}: '{breaker.description}' loses points in {failed.grade_id}, not in test_{breaker.cell}")
+    assert "Rule broken" in failed.message, f"the failure does not name the rule: {failed.message}"
+
+
+def test_a_copy_of_the_chapter_code_does_not_earn_the_points(copy_case):
+    assignment, copied = copy_case
+    nb = harness.apply_mutant(harness.read(harness.solution_notebook(assignment)), copied)
+    _, failed = harness.execute_until_a_test_fails(nb, grading=True)
+    assert failed, (f"{assignment}: the answer {copied.cell} {copied.description} and passes every test: "
+                    "the exercise must ask for something the chapter did not write out")

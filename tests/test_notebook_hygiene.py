@@ -1,4 +1,6 @@
 """Static checks of the notebooks that catch nbgrader traps before grading does."""
+import re
+
 import nbformat
 import pytest
 
@@ -60,3 +62,37 @@ def test_part_one_has_a_manually_graded_answer():
     written = [nbgrader_meta(c)["grade_id"] for path in SOURCES for c in nbformat.read(str(path), as_version=4).cells
                if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
     assert written, "Part I needs at least one manually graded written answer"
+
+
+CLOCK = re.compile(r"\btime\.(time|perf_counter|monotonic|process_time)\b|\bdatetime\.now\b|\btimeit\b")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_no_test_cell_reads_the_clock(path):
+    # A check on seconds fails a correct answer on a slow or busy machine (the instructor's, CI's):
+    # tests count work (steps, calls) instead, and timing belongs in tests/bench.py.
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            found = CLOCK.search(cell.source)
+            assert not found, f"test cell {meta['grade_id']} reads the clock ({found.group(0)})"
+
+
+COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^\s)\"'>]+")
+RELATIVE_EXERCISE_LINK = re.compile(r"\]\((?:\.\./|\./)*exercises/[^)]*\)")
+
+
+@pytest.mark.parametrize("path", BOOK_PAGES, ids=lambda p: str(p.relative_to(harness.REPO)))
+def test_links_to_notebooks_work_in_colab_too(path):
+    # A chapter opened in Colab has no neighbours: a relative link to an exercise breaks there.
+    # Links go to Colab, built from _config.yml's repository (so they follow a change of it).
+    from autograder.book import colab_url
+    for index, cell in enumerate(nbformat.read(str(path), as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        relative = RELATIVE_EXERCISE_LINK.search(cell.source)
+        assert not relative, f"cell {index}: relative link {relative.group(0)}; use the Colab link"
+        for url in COLAB_LINK.findall(cell.source):
+            target = url.split("/blob/", 1)[-1].split("/", 1)[-1]
+            assert (harness.REPO / target).is_file(), f"cell {index}: {url} names no notebook of this repository"
+            assert url == colab_url(target), f"cell {index}: {url} is not {colab_url(target)} (_config.yml)"

@@ -1,5 +1,8 @@
 """The shared modules that notebooks inline: data loading, checks, Colab links."""
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +11,7 @@ import torch
 
 from autograder.book import colab_url, config
 from neuron2gpt import checks, data
+from tests import harness
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -91,3 +95,22 @@ def test_colab_links_come_from_the_repository_setting():
     branch = config()["repository"]["branch"]
     assert colab_url("exercises/a/a.ipynb") == (
         f"https://colab.research.google.com/github/{url}/blob/{branch}/exercises/a/a.ipynb")
+
+
+def _threads_after_runtime(**env_vars):
+    """torch's thread count and NumPy's BLAS setting after a fresh process runs the set-up cell."""
+    env = {k: v for k, v in os.environ.items() if k not in harness.THREAD_VARIABLES}
+    env.update(env_vars)
+    code = (f"exec(open({str(harness.REPO / 'neuron2gpt' / 'runtime.py')!r}).read())\n"
+            "print(torch.get_num_threads(), os.environ['OPENBLAS_NUM_THREADS'])")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_set_up_cell_uses_one_cpu_thread_unless_asked_for_more():
+    # One thread per kernel keeps notebooks fast on a busy machine (issue 8); OMP_NUM_THREADS
+    # set by the user still wins.
+    assert _threads_after_runtime() == ["1", "1"]
+    assert _threads_after_runtime(OMP_NUM_THREADS="2") == ["2", "2"]
+    assert _threads_after_runtime(OMP_NUM_THREADS="junk") == ["1", "1"]
