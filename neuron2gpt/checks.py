@@ -136,16 +136,14 @@ class _Tripwire:
 def _tripwires(functions, namespace):
     """Swap each function for a tripwire wherever the student's code could reach it: the torch
     modules that export it and the student's own globals (`from ... import f` included)."""
-    wires, swapped = {}, []
-    torch_modules = [m for name, m in list(sys.modules.items()) if name.split(".")[0] == "torch" and m is not None]
-    for function in functions:
-        wires[id(function)] = wire = _Tripwire(function)
-        places = [(vars(m), function.__name__) for m in torch_modules]
-        places += [(namespace, key) for key in list(namespace)]
-        for attributes, key in places:
-            if attributes.get(key) is function:
-                swapped.append((attributes, key, function))
-                attributes[key] = wire
+    wires = {id(function): _Tripwire(function) for function in functions}
+    swapped = []
+    homes = [vars(m) for name, m in list(sys.modules.items()) if name.split(".")[0] == "torch" and m is not None]
+    for attributes in homes + [namespace]:  # under any name: torch exports some under a second one
+        for key, value in list(attributes.items()):
+            if id(value) in wires and wires[id(value)].original is value:
+                swapped.append((attributes, key, value))
+                attributes[key] = wires[id(value)]
     try:
         yield wires
     finally:
@@ -164,10 +162,10 @@ def run_keeping_rule(rule, function, *args, forbidden=(), **kwargs):
     functions = [f for f in forbidden if type(f) is not str]
     with _tripwires(functions, function.__globals__) as wires, _TorchCalls() as calls:
         result = function(*args, **kwargs)
-    used = [n for n in calls.names if ANY_TORCH in names or n in names]
-    used += [f"{w.original.__module__}.{w.original.__name__}" for w in wires.values() if w.called]
-    assert not used, (f"Rule broken: {rule}. Your {function.__name__} called "
-                      f"{', '.join(sorted(set(used)))}.")
+    ops = sorted({n for n in calls.names if ANY_TORCH in names or n in names})
+    library = [f"{w.original.__module__}.{w.original.__name__}" for w in wires.values() if w.called]
+    used = ([f"PyTorch's {', '.join(ops)}"] if ops else []) + library
+    assert not used, f"Rule broken: {rule}. Your {function.__name__} called {' and '.join(used)}."
     return result
 
 

@@ -4,10 +4,10 @@ import random
 import warnings
 
 # One CPU thread per notebook, unless OMP_NUM_THREADS asks for more. The course's models are
-# small, so a second thread barely speeds them up; and when another program keeps the cores
-# busy, the spinning worker threads of PyTorch and NumPy wait on each other (two LSTM notebooks
-# at once on 2 cores: 14 s each with one thread, over 500 s with two). Set before NumPy and
-# PyTorch load: their thread pools read these variables then.
+# small, so a second thread barely speeds them up; and when another program keeps a core busy,
+# the spinning worker threads of PyTorch and NumPy wait on each other (measured on 2 cores: the
+# LSTM exercise next to one busy process took 8 s with one thread, over 4 minutes with two).
+# Set before NumPy and PyTorch load: their thread pools read these variables then.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 CPU_THREADS = max(int(os.environ["OMP_NUM_THREADS"]), 1) if os.environ["OMP_NUM_THREADS"].isdigit() else 1
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(CPU_THREADS))

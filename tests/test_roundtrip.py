@@ -3,6 +3,7 @@
 The model solution must earn every autograded point and the untouched student copy none.
 """
 import copy
+import os
 import subprocess
 import sys
 import tempfile
@@ -87,12 +88,21 @@ def test_autograde_on_a_busy_machine_still_gives_the_solution_full_marks(monkeyp
     assignment = "05_lstm"  # trains a model in its graded cells
     solution = harness.read(harness.solution_notebook(assignment))
     exercise = harness.read(harness.EXERCISES / assignment / harness.solution_notebook(assignment).name)
-    burner = subprocess.Popen([sys.executable, "-c", BURN_CPU])
+    # one busy process per core: every core the kernel could use is contended
+    submission = filled_in(exercise, solution)
+    # the student's last cell reports the thread count of the kernel nbgrader started
+    submission.cells.append(nbformat.v4.new_code_cell("print('kernel threads:', torch.get_num_threads())"))
+    burners = [subprocess.Popen([sys.executable, "-c", BURN_CPU]) for _ in range(os.cpu_count() or 2)]
     try:
         with tempfile.TemporaryDirectory(prefix="roundtrip-busy-") as root:
-            grades = autograde(assignment, {"solution": filled_in(exercise, solution)}, root)
+            grades = autograde(assignment, {"solution": submission}, root)
+            graded = harness.read(Path(root) / "autograded" / "solution" / assignment / f"{assignment}.ipynb")
     finally:
-        burner.kill()
-        burner.wait()
+        for burner in burners:
+            burner.kill()
+            burner.wait()
     lost = {name: score for name, score in grades["solution"].items() if score[0] != score[1]}
-    assert not lost, f"next to a CPU-bound process the model solution loses points: {lost}"
+    assert not lost, f"next to CPU-bound processes the model solution loses points: {lost}"
+    printed = "".join(out.get("text", "") for out in graded.cells[-1].get("outputs", []))
+    assert printed.strip() == "kernel threads: 1", (
+        f"nbgrader's kernel should use one CPU thread (set by the notebook's set-up cell), it printed {printed!r}")

@@ -1,63 +1,93 @@
 """Realistic mistakes in the 02_learning solutions; each must lose points."""
 MUTANTS = [
-    # softmax
+    # softmax (with a temperature, over any axis)
     ("softmax", "no max subtraction: exp overflows to inf/nan on large logits",
-     "shifted = logits - logits.max(axis=1, keepdims=True)", "shifted = logits"),
-    ("softmax", "normalizes over the batch axis instead of the class axis",
-     "return exps / exps.sum(axis=1, keepdims=True)", "return exps / exps.sum(axis=0, keepdims=True)"),
-    ("softmax", "subtracts one global maximum instead of each row's own",
-     "shifted = logits - logits.max(axis=1, keepdims=True)", "shifted = logits - logits.max()"),
-    ("softmax", "subtracts the maximum in place, changing the caller's logits",
-     "shifted = logits - logits.max(axis=1, keepdims=True)",
-     "logits -= logits.max(axis=1, keepdims=True)\n    shifted = logits"),
-    ("softmax", "forgets keepdims, so the row maxima broadcast along the wrong axis",
-     "logits.max(axis=1, keepdims=True)", "logits.max(axis=1)"),
-    # cross_entropy
+     "shifted = scaled - scaled.max(axis=axis, keepdims=True)", "shifted = scaled"),
+    ("softmax", "normalizes over a fixed axis 0 instead of the given axis",
+     "return exps / exps.sum(axis=axis, keepdims=True)", "return exps / exps.sum(axis=0, keepdims=True)"),
+    ("softmax", "subtracts one global maximum instead of each slice's own",
+     "shifted = scaled - scaled.max(axis=axis, keepdims=True)", "shifted = scaled - scaled.max()"),
+    ("softmax", "divides the logits by the temperature in place, changing the caller's array",
+     "scaled = logits / temperature  # a new array: the caller's logits stay as they are",
+     "logits /= temperature\n    scaled = logits"),
+    ("softmax", "forgets keepdims, so the maxima broadcast along the wrong axis",
+     "scaled.max(axis=axis, keepdims=True)", "scaled.max(axis=axis)"),
+    ("softmax", "multiplies by the temperature instead of dividing",
+     "scaled = logits / temperature", "scaled = logits * temperature"),
+    ("softmax", "ignores axis: always the last axis",
+     "shifted = scaled - scaled.max(axis=axis, keepdims=True)\n    exps = np.exp(shifted)\n"
+     "    return exps / exps.sum(axis=axis, keepdims=True)",
+     "shifted = scaled - scaled.max(axis=-1, keepdims=True)\n    exps = np.exp(shifted)\n"
+     "    return exps / exps.sum(axis=-1, keepdims=True)"),
+    # cross_entropy (label smoothing)
     ("cross_entropy", "sums over the batch instead of averaging",
-     "return float(-picked.mean())", "return float(-picked.sum())"),
+     "return float(-((1.0 - smoothing) * picked + smoothing * uniform).mean())",
+     "return float(-((1.0 - smoothing) * picked + smoothing * uniform).sum())"),
     ("cross_entropy", "forgets the minus sign",
-     "return float(-picked.mean())", "return float(picked.mean())"),
+     "return float(-((1.0 - smoothing) * picked + smoothing * uniform).mean())",
+     "return float(((1.0 - smoothing) * picked + smoothing * uniform).mean())"),
     ("cross_entropy", "takes log of the probabilities: log(0) = -inf for large logits",
      "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
      "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))"),
     ("cross_entropy", "indexes every row with every label (log_probs[:, labels])",
      "picked = log_probs[np.arange(len(labels)), labels]", "picked = log_probs[:, labels]"),
-    # mse
-    ("mse", "sums instead of averaging",
-     "return float(np.mean((pred - target) ** 2))", "return float(np.sum((pred - target) ** 2))"),
-    ("mse", "squares the mean difference instead of averaging the squares",
-     "return float(np.mean((pred - target) ** 2))", "return float(np.mean(pred - target) ** 2)"),
-    ("mse", "mean absolute error instead of squared",
-     "return float(np.mean((pred - target) ** 2))", "return float(np.mean(np.abs(pred - target)))"),
-    ("mse", "averages over the last axis only and then sums",
-     "return float(np.mean((pred - target) ** 2))",
-     "return float(np.sum(np.mean((pred - target) ** 2, axis=-1)))"),
-    # numerical_gradient
+    ("cross_entropy", "keeps the full weight 1 on the true class (adds the smoothing term on top)",
+     "(1.0 - smoothing) * picked", "picked"),
+    ("cross_entropy", "spreads the smoothing over the C - 1 wrong classes only",
+     "uniform = log_probs.mean(axis=1)",
+     "uniform = (log_probs.sum(axis=1) - picked) / (log_probs.shape[1] - 1)"),
+    # huber_loss
+    ("huber_loss", "sums instead of averaging",
+     "return float(np.mean(np.where(error <= delta, quadratic, linear)))",
+     "return float(np.sum(np.where(error <= delta, quadratic, linear)))"),
+    ("huber_loss", "forgets the 1/2 of the quadratic piece",
+     "quadratic = 0.5 * error**2", "quadratic = error**2"),
+    ("huber_loss", "linear piece without the -delta/2 (the two pieces do not meet)",
+     "linear = delta * (error - 0.5 * delta)", "linear = delta * error"),
+    ("huber_loss", "signed error: large negative errors take the quadratic piece",
+     "error = np.abs(pred - target)", "error = pred - target"),
+    ("huber_loss", "plain MSE: no linear piece",
+     "return float(np.mean(np.where(error <= delta, quadratic, linear)))",
+     "return float(np.mean(error**2))"),
+    # numerical_gradient (dict of parameters)
     ("numerical_gradient", "one-sided (forward) difference instead of central",
-     "grad[index] = (f_plus - f_minus) / (2 * eps)", "grad[index] = (f_plus - f(x)) / eps"),
+     "grad[index] = (f_plus - f_minus) / (2 * eps)", "grad[index] = (f_plus - f(params)) / eps"),
     ("numerical_gradient", "divides by eps instead of 2 eps",
      "grad[index] = (f_plus - f_minus) / (2 * eps)", "grad[index] = (f_plus - f_minus) / eps"),
     ("numerical_gradient", "never restores the entry after the second evaluation",
-     "        x[index] = original\n", ""),
+     "            x[index] = original\n", ""),
     ("numerical_gradient", "second nudge subtracts eps from the raised value, so f is evaluated at x, not x - eps",
      "x[index] = original - eps", "x[index] = x[index] - eps"),
-    # mlp_backward
+    ("numerical_gradient", "returns only the gradient of the last array, not a dict",
+     "    return grads\n", "    return grad\n"),
+    # mlp_backward (any depth, weight decay)
     ("mlp_backward", "forgets the 1/B of the mean over the batch",
-     "    dlogits /= batch_size  # the 1/B of the mean over the batch\n", ""),
+     "    dZ /= batch_size  # the 1/B of the mean over the batch\n", ""),
     ("mlp_backward", "flips the sign of the output gradient (Y - P)",
-     "dlogits /= batch_size", "dlogits /= -batch_size"),
+     "dZ /= batch_size", "dZ /= -batch_size"),
     ("mlp_backward", "no ReLU mask: gradient flows through inactive units",
-     "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1"),
-    ("mlp_backward", "multiplies by the post-activation A1 instead of the ReLU derivative",
-     "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1 * A1"),
-    ("mlp_backward", "dW1 = X @ dZ1 instead of X.T @ dZ1",
-     '"W1": X.T @ dZ1', '"W1": X @ dZ1'),
+     'dZ = dA * (cache[f"Z{layer - 1}"] > 0)', "dZ = dA"),
+    ("mlp_backward", "multiplies by the post-activation A instead of the ReLU derivative",
+     'dZ = dA * (cache[f"Z{layer - 1}"] > 0)', 'dZ = dA * cache[f"A{layer - 1}"]'),
+    ("mlp_backward", "dW = A_in @ dZ instead of A_in.T @ dZ",
+     "A_in.T @ dZ", "A_in @ dZ"),
     ("mlp_backward", "does not sum the bias gradient over the batch",
-     '"b2": dlogits.sum(axis=0)', '"b2": dlogits'),
-    ("mlp_backward", "sums the hidden bias gradient over the wrong axis",
-     '"b1": dZ1.sum(axis=0)', '"b1": dZ1.sum(axis=1)'),
-    ("mlp_backward", "forgets to transpose W2 when propagating to the hidden layer",
-     'dA1 = dlogits @ params["W2"].T', 'dA1 = dlogits @ params["W2"]'),
+     'grads[f"b{layer}"] = dZ.sum(axis=0)', 'grads[f"b{layer}"] = dZ.mean(axis=0)'),
+    ("mlp_backward", "forgets to transpose W when propagating to the layer below",
+     'dA = dZ @ params[f"W{layer}"].T', 'dA = dZ @ params[f"W{layer}"]'),
+    ("mlp_backward", "forgets the weight-decay term",
+     ' + weight_decay * params[f"W{layer}"]', ""),
+    ("mlp_backward", "weight-decay gradient 2*lambda*W (the penalty is lambda/2 * |W|^2)",
+     'weight_decay * params[f"W{layer}"]', '2 * weight_decay * params[f"W{layer}"]'),
+    ("mlp_backward", "decays the biases too",
+     'grads[f"b{layer}"] = dZ.sum(axis=0)',
+     'grads[f"b{layer}"] = dZ.sum(axis=0) + weight_decay * params[f"b{layer}"]'),
+    ("mlp_backward", "subtracts 1 from the cached probabilities in place, changing the cache",
+     'dZ = cache["probs"].copy()  # a copy: the cache stays as it was', 'dZ = cache["probs"]'),
+    ("mlp_backward", "masks by the sign of the incoming gradient instead of the pre-activation",
+     'dZ = dA * (cache[f"Z{layer - 1}"] > 0)', 'dZ = dA * (dA > 0)'),
+    ("mlp_backward", "written for one hidden layer only: the loop stops before the first layer",
+     "for layer in range(n_layers, 0, -1):", "for layer in range(n_layers, max(n_layers - 2, 0), -1):"),
     # sgd_step
     ("sgd_step", "gradient ascent: adds the gradient",
      "params[name] -= lr * grads[name]", "params[name] += lr * grads[name]"),
@@ -82,4 +112,93 @@ MUTANTS = [
     ("train_digits", "returns inside the epoch loop (indentation), so it trains for one epoch only",
      "            sgd_step(params, grads, lr)\n    return params",
      "            sgd_step(params, grads, lr)\n        return params"),
+    ("train_digits", "skips the last, smaller minibatch of every epoch",
+     "for start in range(0, len(X), batch_size):",
+     "for start in range(0, len(X) - batch_size + 1, batch_size):"),
+]
+
+# Answers that give the right numbers the way the exercise forbids (Parts 1-5 are NumPy only,
+# mlp_backward by hand): each must lose the points of its own part with "Rule broken".
+_AUTOGRAD_BACKWARD = '''### BEGIN SOLUTION
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    out = torch.tensor(cache["A0"])
+    for layer in range(1, len(params) // 2 + 1):
+        out = out @ tensors[f"W{layer}"] + tensors[f"b{layer}"]
+        if layer < len(params) // 2:
+            out = torch.relu(out)
+    loss = F.cross_entropy(out, torch.tensor(labels))
+    loss = loss + 0.5 * weight_decay * sum((t**2).sum() for k, t in tensors.items() if k.startswith("W"))
+    loss.backward()
+    return {k: t.grad.numpy() for k, t in tensors.items()}
+'''
+
+_FUNCTIONAL_BACKWARD = '''### BEGIN SOLUTION
+    def loss_of(p):
+        out = torch.from_numpy(cache["A0"])
+        for layer in range(1, len(p) // 2 + 1):
+            out = out @ p[f"W{layer}"] + p[f"b{layer}"]
+            if layer < len(p) // 2:
+                out = out.clamp(min=0)
+        decay = sum((w**2).sum() for k, w in p.items() if k.startswith("W"))
+        return F.cross_entropy(out, torch.from_numpy(labels)) + 0.5 * weight_decay * decay
+
+    grads = torch.func.grad(loss_of)({k: torch.from_numpy(v) for k, v in params.items()})
+    return {k: g.numpy() for k, g in grads.items()}
+'''
+
+RULE_BREAKERS = [
+    ("softmax", "torch.softmax on a tensor view of the array",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return torch.softmax(torch.from_numpy(logits) / temperature, dim=axis).numpy()\n"),
+    ("softmax", "exp of torch's log_softmax",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return np.exp(F.log_softmax(torch.tensor(logits / temperature), dim=axis).numpy())\n"),
+    ("cross_entropy", "F.cross_entropy with label_smoothing",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return F.cross_entropy(torch.tensor(logits), torch.tensor(labels),"
+     " label_smoothing=smoothing).item()\n"),
+    ("cross_entropy", "torch.logsumexp for the log-softmax, the rest in NumPy",
+     "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
+     "log_probs = shifted - torch.logsumexp(torch.from_numpy(shifted), dim=1, keepdim=True).numpy()"),
+    ("huber_loss", "F.huber_loss",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return F.huber_loss(torch.tensor(pred), torch.tensor(target), delta=delta).item()\n"),
+    ("huber_loss", "delta times F.smooth_l1_loss with beta = delta",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return delta * F.smooth_l1_loss(torch.tensor(pred), torch.tensor(target), beta=delta).item()\n"),
+    ("mlp_backward", "autograd: the forward pass in PyTorch, then loss.backward()",
+     "### BEGIN SOLUTION\n", _AUTOGRAD_BACKWARD),
+    ("mlp_backward", "torch.func.grad of the loss as a function of the parameter dict",
+     "### BEGIN SOLUTION\n", _FUNCTIONAL_BACKWARD),
+]
+
+# The chapter's code under the exercise's signatures, a copy a student might try: each must lose points.
+CHAPTER_COPIES = [
+    ("softmax", "the chapter's softmax body, ignoring temperature and axis",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    shifted = logits - logits.max(axis=-1, keepdims=True)\n    exps = np.exp(shifted)\n"
+     "    return exps / exps.sum(axis=-1, keepdims=True)\n"),
+    ("cross_entropy", "the chapter's cross_entropy body, ignoring smoothing",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    shifted = logits - logits.max(axis=-1, keepdims=True)\n"
+     "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))\n"
+     "    picked = log_probs[np.arange(len(labels)), labels]\n    return float(-picked.mean())\n"),
+    ("huber_loss", "the chapter's mse under the name huber_loss",
+     "### BEGIN SOLUTION\n",
+     "### BEGIN SOLUTION\n    return float(np.mean((pred - target) ** 2))\n"),
+    ("mlp_backward", "the chapter's two-layer backward pass with the ReLU mask: no loop over layers, no weight decay",
+     "### BEGIN SOLUTION\n",
+     '''### BEGIN SOLUTION
+    X, A1 = cache["A0"], cache["A1"]
+    batch = X.shape[0]
+    dZ2 = cache["probs"].copy()
+    dZ2[np.arange(batch), labels] -= 1.0
+    dZ2 /= batch
+    dA1 = dZ2 @ params["W2"].T
+    dZ1 = dA1 * (cache["Z1"] > 0)
+    return {
+        "W1": X.T @ dZ1, "b1": dZ1.sum(axis=0),
+        "W2": A1.T @ dZ2, "b2": dZ2.sum(axis=0),
+    }
+'''),
 ]
