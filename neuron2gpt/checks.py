@@ -138,7 +138,11 @@ def _tripwires(functions, namespace):
     modules that export it and the student's own globals (`from ... import f` included)."""
     wires = {id(function): _Tripwire(function) for function in functions}
     swapped = []
-    homes = [vars(m) for name, m in list(sys.modules.items()) if name.split(".")[0] == "torch" and m is not None]
+    homes = []
+    for name, module in list(sys.modules.items()):
+        attributes = getattr(module, "__dict__", None)  # sys.modules may hold objects without one
+        if name.split(".")[0] == "torch" and type(attributes) is dict:
+            homes.append(attributes)
     for attributes in homes + [namespace]:  # under any name: torch exports some under a second one
         for key, value in list(attributes.items()):
             if id(value) in wires and wires[id(value)].original is value:

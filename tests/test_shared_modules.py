@@ -114,3 +114,39 @@ def test_the_set_up_cell_uses_one_cpu_thread_unless_asked_for_more():
     assert _threads_after_runtime() == ["1", "1"]
     assert _threads_after_runtime(OMP_NUM_THREADS="2") == ["2", "2"]
     assert _threads_after_runtime(OMP_NUM_THREADS="junk") == ["1", "1"]
+
+
+def test_run_keeping_rule_catches_forbidden_operations_and_functions_under_any_name():
+    import torch.nn.functional as F
+    from torch.nn.utils import clip_grad_norm_ as renamed  # an alias the student made
+
+    ids = torch.tensor([0, 2])
+    assert checks.run_keeping_rule("by hand", lambda i: i * 2, ids, forbidden=["one_hot"]).tolist() == [0, 4]
+    with pytest.raises(AssertionError, match=r"Rule broken: by hand\. Your .* called PyTorch's one_hot"):
+        checks.run_keeping_rule("by hand", lambda i: F.one_hot(i, 3), ids, forbidden=["one_hot"])
+    with pytest.raises(AssertionError, match="Rule broken: NumPy only"):
+        checks.run_keeping_rule("NumPy only", lambda x: torch.tensor(x).numpy(), np.ones(2),
+                                forbidden=[checks.ANY_TORCH])
+    parameter = torch.nn.Parameter(torch.ones(3))
+    parameter.grad = torch.ones(3)
+    namespace = {"renamed": renamed}
+    clip = eval("lambda params: renamed(params, 0.1)", namespace)
+    with pytest.raises(AssertionError, match="clip_grad_norm_"):
+        checks.run_keeping_rule("no clip_grad_norm_", clip, [parameter],
+                                forbidden=[torch.nn.utils.clip_grad_norm_])
+    # the originals are back where they were
+    assert namespace["renamed"] is renamed and torch.nn.utils.clip_grad_norm_ is renamed
+
+
+def test_substituted_binds_names_for_the_block_only():
+    namespace = {"f": len}
+    with checks.substituted(namespace, f=max, g=min):
+        assert namespace["f"] is max and namespace["g"] is min
+    assert namespace == {"f": len}
+
+
+def test_failure_messages_show_enough_digits_to_see_the_difference():
+    with pytest.raises(AssertionError, match=r"expected 0\.15654612, got 0\.1565461 "):
+        checks.check_close("x", np.array([0.1565461]), np.array([0.15654612]), atol=1e-12, rtol=0)
+    with pytest.raises(AssertionError, match=r"expected 1\.0000001, got 1\.0000002\."):
+        checks.check_scalar("x", 1.0000002, 1.0000001, atol=0, rtol=1e-9)
