@@ -63,8 +63,24 @@ def kernel_env(grading, threads=None):
     return env
 
 
+def retrying_kernel_start(run):
+    """run(), again (three tries in all) if its kernel died before it answered: kernels started at
+    the same moment by parallel test workers can race for the same free TCP ports (seen once in
+    about 500 starts). Nothing of the notebook has run then, so a new start is safe."""
+    for attempt in range(3):
+        try:
+            return run()
+        except RuntimeError as error:
+            if "Kernel died before replying to kernel_info" not in str(error) or attempt == 2:
+                raise
+
+
 def execute(nb, grading=True, cell_timeout=120, allow_errors=True, threads=None):
     """Run a notebook node in an empty temporary folder; returns the executed copy."""
+    return retrying_kernel_start(lambda: _execute_once(nb, grading, cell_timeout, allow_errors, threads))
+
+
+def _execute_once(nb, grading, cell_timeout, allow_errors, threads):
     nb = copy.deepcopy(nb)
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
         client = NotebookClient(
@@ -82,6 +98,10 @@ def execute_until_a_test_fails(nb, grading=True, cell_timeout=120):
     For mutants: once a test cell fails the mutant is caught, and the cells after it (often
     the training) need not run. Returns (executed notebook, the failing cell's score or None).
     """
+    return retrying_kernel_start(lambda: _execute_until_a_test_fails_once(nb, grading, cell_timeout))
+
+
+def _execute_until_a_test_fails_once(nb, grading, cell_timeout):
     nb = copy.deepcopy(nb)
     tests = {id(cell) for cell in autograded_cells(nb)}
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:

@@ -1,6 +1,8 @@
 """Each assignment runs alone like in Colab, and its tests discriminate."""
 import time
 
+import pytest
+
 from tests import harness
 
 STUDENT_BUDGET_S = 60  # an exercise with solutions filled in, on 2 CPU cores
@@ -61,3 +63,30 @@ def test_a_copy_of_the_chapter_code_does_not_earn_the_points(copy_case):
     _, failed = harness.execute_until_a_test_fails(nb, grading=True)
     assert failed, (f"{assignment}: the answer {copied.cell} {copied.description} and passes every test: "
                     "the exercise must ask for something the chapter did not write out")
+
+
+def test_a_kernel_that_died_at_start_is_started_again_but_other_errors_are_not():
+    attempts = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "ran"
+
+    assert harness.retrying_kernel_start(flaky) == "ran" and len(attempts) == 3
+
+    def always(message):
+        def run():
+            attempts.append(1)
+            raise RuntimeError(message)
+        return run
+
+    attempts.clear()
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        harness.retrying_kernel_start(always("Kernel died before replying to kernel_info"))
+    assert len(attempts) == 3, "three tries, then the error goes through"
+    attempts.clear()
+    with pytest.raises(RuntimeError, match="something else"):
+        harness.retrying_kernel_start(always("something else"))
+    assert len(attempts) == 1, "any other error is not retried"
