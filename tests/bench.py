@@ -73,27 +73,28 @@ def table(rows):
     return "\n".join(lines) + f"\n\nMachine: {machine}. Targets: {TARGETS['chapter']}; exercises {TARGETS['exercise']}.\n"
 
 
-def harness_run(path, threads, grading=True):
-    """A `python -m tests.harness run` of one notebook in its own process (started, not awaited)."""
+def harness_run(path, threads):
+    """A graded `python -m tests.harness run` of one notebook in its own process (started, not awaited)."""
     command = [sys.executable, "-m", "tests.harness", "run", str(path), "--threads", str(threads),
                "--cell-timeout", str(BUSY_CAP)]
-    if not grading:
-        command.append("--student")
     return subprocess.Popen(command, cwd=harness.REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_timed(processes, start):
-    """Seconds until each process ended (None if it ran past BUSY_CAP or failed)."""
-    results = []
+    """Seconds from `start` until each process ended (None if it failed or ran past BUSY_CAP).
+    Polled together, so that each process gets its own end time, not the one it was waited at."""
+    ended = {}
+    while len(ended) < len(processes) and time.perf_counter() < start + BUSY_CAP:
+        for process in processes:
+            if process not in ended and process.poll() is not None:
+                ended[process] = time.perf_counter() - start if process.returncode == 0 else None
+        time.sleep(0.1)
     for process in processes:
-        try:
-            code = process.wait(timeout=max(1.0, start + BUSY_CAP - time.perf_counter()))
-            results.append(time.perf_counter() - start if code == 0 else None)
-        except subprocess.TimeoutExpired:
+        if process not in ended:
             process.kill()
             process.wait()
-            results.append(None)
-    return results
+            ended[process] = None
+    return [ended[process] for process in processes]
 
 
 def measure_threads():
@@ -111,10 +112,7 @@ def measure_threads():
     for how in ("two at once", "next to a CPU-bound process"):
         times = {}
         for n in (1, 2):
-            burner = None
-            if how != "two at once":
-                burner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {BUSY_CAP + 60}\n"
-                                           "while time.time() < end: pass"])
+            burner = None if how == "two at once" else harness.cpu_burner(BUSY_CAP + 60)
             start = time.perf_counter()
             runs = [harness_run(busy, n) for _ in range(2 if how == "two at once" else 1)]
             results = wait_timed(runs, start)

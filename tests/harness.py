@@ -75,6 +75,13 @@ def retrying_kernel_start(run):
                 raise
 
 
+def cpu_burner(seconds):
+    """A CPU-bound process beside the kernels under test; it ends by itself after `seconds`, even
+    if whoever started it is killed before it can stop it."""
+    code = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
 def execute(nb, grading=True, cell_timeout=120, allow_errors=True, threads=None):
     """Run a notebook node in an empty temporary folder; returns the executed copy."""
     return retrying_kernel_start(lambda: _execute_once(nb, grading, cell_timeout, allow_errors, threads))
@@ -192,16 +199,20 @@ class Mutant:
     replace: str      # ...and what the mistaken student wrote instead
 
 
-def load_mutants(assignment):
+def _listed(assignment, kind):
+    """The cases of one kind (MUTANTS, RULE_BREAKERS, CHAPTER_COPIES) in tests/mutants/m<assignment>.py."""
     module = importlib.import_module(f"tests.mutants.m{assignment}")
-    return [Mutant(*m) for m in module.MUTANTS]
+    return [Mutant(*m) for m in getattr(module, kind, [])]
+
+
+def load_mutants(assignment):
+    return _listed(assignment, "MUTANTS")
 
 
 def load_rule_breakers(assignment):
     """Answers that give right results but break a rule the exercise states ("by hand", "without
     nn.GRUCell"): each must lose the points of its own part, with a message naming the rule."""
-    module = importlib.import_module(f"tests.mutants.m{assignment}")
-    return [Mutant(*m) for m in getattr(module, "RULE_BREAKERS", [])]
+    return _listed(assignment, "RULE_BREAKERS")
 
 
 def chapter_page(assignment):
@@ -241,8 +252,7 @@ def chapter_copies(assignment):
             if name in chapter:
                 copies.append(Mutant(meta["grade_id"], f"pastes the chapter's {name}", source, chapter[name]))
     # copies under another name, or of code the chapter writes outside a function, listed by hand
-    module = importlib.import_module(f"tests.mutants.m{assignment}")
-    return copies + [Mutant(*m) for m in getattr(module, "CHAPTER_COPIES", [])]
+    return copies + _listed(assignment, "CHAPTER_COPIES")
 
 
 def apply_mutant(nb, mutant):

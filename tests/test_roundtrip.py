@@ -4,8 +4,6 @@ The model solution must earn every autograded point and the untouched student co
 """
 import copy
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -74,10 +72,6 @@ def test_nbgrader_validator_passes_solution(assignment, tmp_path):
     assert not results, f"nbgrader's validator rejects the solution: {sorted(results)} {failures}"
 
 
-# A CPU-bound process that ends by itself even if the test is killed before it can stop it.
-BURN_CPU = "import time\nend = time.monotonic() + 900\nwhile time.monotonic() < end: pass"
-
-
 def test_autograde_on_a_busy_machine_still_gives_the_solution_full_marks(monkeypatch):
     # Issue 8: with PyTorch's default of one thread per core, a training exercise next to other
     # CPU-bound work crawled past nbgrader's cell timeout and lost its points. The kernel here
@@ -88,11 +82,11 @@ def test_autograde_on_a_busy_machine_still_gives_the_solution_full_marks(monkeyp
     assignment = "05_lstm"  # trains a model in its graded cells
     solution = harness.read(harness.solution_notebook(assignment))
     exercise = harness.read(harness.EXERCISES / assignment / harness.solution_notebook(assignment).name)
-    # one busy process per core: every core the kernel could use is contended
     submission = filled_in(exercise, solution)
     # the student's last cell reports the thread count of the kernel nbgrader started
     submission.cells.append(nbformat.v4.new_code_cell("print('kernel threads:', torch.get_num_threads())"))
-    burners = [subprocess.Popen([sys.executable, "-c", BURN_CPU]) for _ in range(os.cpu_count() or 2)]
+    # one busy process per core: every core the kernel could use is contended
+    burners = [harness.cpu_burner(900) for _ in range(os.cpu_count() or 2)]
     try:
         with tempfile.TemporaryDirectory(prefix="roundtrip-busy-") as root:
             grades = autograde(assignment, {"solution": submission}, root)
