@@ -2,8 +2,11 @@
 
     python -m autograder grade 01_neuron submissions.zip --out grading/01_neuron
 
-Every submission is repaired back to the released notebook, reviewed for known tricks, and
-graded by nbgrader's own autograde with the student's code in a sandbox; the results go
+Every submission is repaired back to the released notebook, read for known tricks (hints for
+the instructor), and graded by nbgrader's own autograde with the student's code in a sandbox.
+The points of a test cell count only if the checks' signed record shows its checks passing as
+they do for the model solution (integrity.py); otherwise they are held back for the instructor
+and the submission is flagged. The results go
 into a real nbgrader gradebook (<out>/course/gradebook.db, so formgrader works for the
 written answers), grades.csv, one feedback page per student and a class report. Students
 are graded in parallel; a rerun keeps what was already graded and grades the rest.
@@ -25,11 +28,12 @@ from .gradebook import SOLUTIONS, Course, notebook_names, safe_name
 from .pool import run_jobs
 from .worker import Job, Result, grade_safely
 
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"
 STATUS_MEANING = {
     "graded": "graded normally",
     "repaired": "graded after the notebook was repaired (see the repairs)",
-    "flagged": "graded, but the code does something that needs an instructor's review",
+    "flagged": "graded, but the record of the checks shows tests that passed without their checks passing; "
+               "those points are held back until an instructor decides",
     "timeout": "a cell or the whole notebook ran past its time limit; what did not run earns nothing",
     "crashed": "the kernel died or the notebook could not be run; nothing after the crash earns points",
     "invalid": "the file is not a usable notebook of this assignment",
@@ -118,6 +122,7 @@ def run(assignment, source, out, settings=Settings()):
 
     state_dir = out / "state"
     state_dir.mkdir(exist_ok=True)
+    reference = _reference_run(assignment, course, names, out, settings)
     records, todo = {}, []
     for student, attempts in sorted(collection.submissions.items()):
         key = submission_key(assignment, attempts, settings)
@@ -136,7 +141,7 @@ def run(assignment, source, out, settings=Settings()):
                    course_root=str(course.root), work_root=str(out / "work" / student), slot=slot,
                    cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout,
                    memory_bytes=settings.memory_bytes,
-                   max_processes=settings.max_processes, sandbox=settings.sandbox)
+                   max_processes=settings.max_processes, sandbox=settings.sandbox, reference=reference)
 
     progress = tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not todo)
 
@@ -170,6 +175,49 @@ def run(assignment, source, out, settings=Settings()):
     return records
 
 
+def _reference_run(assignment, course, names, out, settings):
+    """{notebook: {grade_id: [check, ...]}}: what the model solution's tests check, cell by cell.
+
+    The model solution is graded once like a submission (cached for reruns). It must earn every
+    automatic point with a clean record here, or grading stops: the environment is not fit."""
+    key = submission_key(assignment, {}, settings)
+    cache = out / "state" / "reference.json"
+    try:
+        saved = json.loads(cache.read_text())
+        if saved.get("key") == key:
+            return saved["checks"]
+    except (OSError, ValueError):
+        pass
+    solutions = {name: (SOLUTIONS / assignment / f"{name}.ipynb").read_bytes() for name in names}
+    outcome = {}
+
+    def make_job(_, slot):
+        return Job(student="model-solution", assignment=assignment, notebooks=solutions, timestamp=None,
+                   course_root=str(course.root), work_root=str(out / "work" / "_model-solution"), slot=slot,
+                   cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout,
+                   memory_bytes=settings.memory_bytes, max_processes=settings.max_processes,
+                   sandbox=settings.sandbox, reference=None)
+
+    run_jobs(["model-solution"], grade_safely, 1, settings.notebook_timeout,
+             lambda _, kind, value: outcome.update(kind=kind, value=value), make_job)
+    shutil.rmtree(out / "work" / "_model-solution", ignore_errors=True)
+    result = outcome["value"] if outcome["kind"] == "done" else None
+    problems = []
+    if result is None:
+        problems.append(f"its grading process ended ({outcome['kind']})")
+    else:
+        problems += ([result.crashed] if result.crashed else []) + result.flags + result.invalid
+        problems += result.timed_out_cells
+        problems += [f"{cell['grade_id']}: {cell['message'] or 'no points'}" for scores in result.notebooks.values()
+                     for cell in scores.cells if not cell["manual"] and cell["points"] != cell["max_points"]]
+        problems += [f"{name}: not graded" for name in names if name not in result.notebooks]
+    if problems:
+        raise GradingError(f"the model solution of {assignment} does not earn full marks in this grading "
+                           f"environment, so no submission could be graded fairly: {'; '.join(problems)[:1500]}")
+    cache.write_text(json.dumps({"key": key, "checks": result.checks_run}))
+    return result.checks_run
+
+
 def _load_state(state_dir, student):
     path = state_dir / f"{safe_name(student)}.json"
     try:
@@ -200,6 +248,14 @@ def _merge(course, student, attempts, key, result, state_dir):
                                   "notebook": name, "student": student}}
         SaveAutoGrades().preprocess(nb, resources)
         graded.add(name)
+        held = {cell["grade_id"] for cell in scores.cells if cell.get("held_back")}
+        if held:  # no credit until an instructor gives it in formgrader
+            with course.gradebook() as gb:
+                for grade in gb.find_submission_notebook(name, course.assignment, student).grades:
+                    if grade.name in held:
+                        grade.auto_score = 0
+                        grade.needs_manual_grade = True
+                gb.db.commit()
     with course.gradebook() as gb:
         # What could not be run earns nothing automatically, as nbgrader does for a missing notebook.
         for name in notebook_names(course.assignment):
@@ -218,7 +274,8 @@ def _merge(course, student, attempts, key, result, state_dir):
     if result.timed_out_cells:
         messages.append("cells that ran past the time limit: " + ", ".join(result.timed_out_cells))
     record = {"student": student, "key": key, "status": status, "messages": messages,
-              "repairs": result.repairs, "flags": result.flags, "seconds": round(result.seconds, 3),
+              "repairs": result.repairs, "flags": result.flags, "hints": result.hints,
+              "seconds": round(result.seconds, 3),
               "execute_seconds": round(result.execute_seconds, 3),
               "sources": sorted(str(a.path) for a in attempts.values()),
               "cells": [dict(cell, notebook=name) for name, nb in sorted(result.notebooks.items())

@@ -156,11 +156,14 @@ def write_class_report(out, assignment, records, columns, collection, meanings):
               "![pass rate per part](report/pass_rate.png)", "",
               "## Most frequent failure messages", "", "| part | message | students |", "| --- | --- | ---: |"]
     lines += [f"| {gid} | {msg.replace('|', '/')} | {n} |" for (gid, msg), n in failures.most_common(15)]
-    review = [r for r in records.values() if r["status"] in ("flagged", "crashed", "invalid", "timeout")]
+    review = [r for r in records.values()
+              if r["status"] in ("flagged", "crashed", "invalid", "timeout") or r.get("hints")]
     if review:
-        lines += ["", "## Submissions to look at", ""]
+        lines += ["", "## Submissions to look at", "",
+                  "Flags come from the signed record of the checks and hold points back; hints come from "
+                  "reading the code and change nothing by themselves.", ""]
         for r in sorted(review, key=lambda r: r["student"]):
-            details = "; ".join(r["messages"] + r["flags"])
+            details = "; ".join(r["messages"] + r["flags"] + [f"hint: {h}" for h in r.get("hints", [])])
             lines.append(f"- **{r['student']}** ({r['status']}): {details}")
     if collection.problems:
         lines += ["", "## Files that were not graded", ""] + [f"- {p}" for p in collection.problems]

@@ -89,7 +89,8 @@ What it does NOT cover:
   (``In``, ``_ih``; the history database itself is in memory), monkeypatch what later test
   cells call, or print output that imitates a passing test. The sandbox protects the
   host, the gradebook and the hidden files, not the integrity of the grading inside one
-  kernel.
+  kernel: that is the checks cell's own guard and the signed record the grader verifies
+  (``record_dir``, autograder/integrity.py).
 * Timing side channels and the host's kernel version, CPU model (/proc/cpuinfo) etc.
   remain visible.
 * Clean-up after a SIGKILLed worker: the sandboxed processes die with it, but the worker's
@@ -129,7 +130,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Instance, Unicode, default
 
-from . import zygote
+from . import integrity, zygote
 
 __all__ = [
     "SANDBOX_HOME", "SandboxLimits", "SandboxedKernelManager", "SandboxedExecute",
@@ -224,11 +225,13 @@ class _View:
         self.dirs.add(path)
 
 
-def sandbox_command(argv, limits, scratch, runtime_dir=None, env=None, python=None):
+def sandbox_command(argv, limits, scratch, runtime_dir=None, env=None, python=None, record_dir=None):
     """The full command running ``argv`` in the sandbox.
 
     ``scratch`` (host folder, owned by ``limits.uid``) appears read-write at SANDBOX_HOME,
     the cwd. ``runtime_dir`` (host folder, optional) is bound read-write at its own path.
+    ``record_dir`` (host folder made by ``integrity.prepare``, optional) appears at
+    ``integrity.MOUNT``: the checks' signed record (see autograder/integrity.py).
     ``env`` is the whole environment inside (default: ``kernel_environment()``).
     """
     python = python or sys.executable
@@ -246,6 +249,8 @@ def sandbox_command(argv, limits, scratch, runtime_dir=None, env=None, python=No
     view.bind(os.path.abspath(scratch), SANDBOX_HOME, ro=False)
     if runtime_dir:
         view.bind(os.path.abspath(runtime_dir), ro=False)
+    if record_dir:
+        view.bind(os.path.abspath(record_dir), integrity.MOUNT, ro=False)
     cmd = ["bwrap", *view.args, "--proc", "/proc", "--dev", "/dev",
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--hostname", "sandbox",
@@ -356,6 +361,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     kernel_python = Unicode(sys.executable).tag(config=True)
     runtime_root = Unicode(help="where per-kernel socket folders are made").tag(config=True)
     extra_env = Dict(help="more environment variables for the kernel").tag(config=True)
+    record_dir = Unicode("", help="host folder for the checks' signed record (integrity.prepare)").tag(config=True)
     kernel_log = Unicode("", help="host file for the kernel's own stdout/stderr (bwrap's "
                          "errors, C-level writes); default: discarded").tag(config=True)
     preload = Bool(True, help="fork the kernel, torch already imported, from this process's zygote "
@@ -487,9 +493,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _environment(self):
         # IPython's profile and matplotlib's cache go to the per-kernel folder, so that the
         # scratch folder holds only what the student's code writes.
+        record = {integrity.ENVIRONMENT: integrity.MOUNT} if self.record_dir else {}
         return kernel_environment({"IPYTHONDIR": os.path.join(self._runtime_dir, "ipython"),
                                    "MPLCONFIGDIR": os.path.join(self._runtime_dir, "matplotlib"),
-                                   **self.extra_env})
+                                   **record, **self.extra_env})
 
     def format_kernel_cmd(self, extra_arguments=None):
         if self._forked:
@@ -498,7 +505,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:
             argv = [self.kernel_python, "-m", "ipykernel_launcher", *self._kernel_arguments(extra_arguments)]
         return sandbox_command(argv, self.limits, self.scratch_dir, self._runtime_dir,
-                               env=self._environment(), python=self.kernel_python)
+                               env=self._environment(), python=self.kernel_python,
+                               record_dir=self.record_dir or None)
 
     async def interrupt_kernel(self):
         """Interrupt with a message on the control channel: ipykernel then sends SIGINT to
@@ -558,6 +566,8 @@ class SandboxedExecute(Execute):
     limits = Instance(SandboxLimits, args=())
     extra_env = Dict(help="more environment variables for the kernel").tag(config=True)
     kernel_log = Unicode("", help="host file for the kernel's own stdout/stderr").tag(config=True)
+    record_dir = Unicode("", help="host folder for the checks' signed record of the next notebook "
+                         "(integrity.prepare); empty: none").tag(config=True)
     runtime_root = Unicode("", help="host folder for the per-kernel socket folders "
                            "(default /tmp); keep the path short (unix socket paths)").tag(config=True)
     kernel_name = Unicode("python3")
@@ -575,7 +585,7 @@ class SandboxedExecute(Execute):
         self.km = SandboxedKernelManager(
             kernel_name="python3", config=self.config, scratch_dir=self.scratch_dir,
             limits=self.limits, extra_env=dict(self.extra_env), kernel_log=self.kernel_log,
-            **extra)
+            record_dir=self.record_dir, **extra)
         return self.km
 
 

@@ -19,7 +19,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, LimitOutput, NbGraderPreprocessor
 
-from . import exploits, repair
+from . import exploits, integrity, repair
 from .gradebook import course_config
 
 
@@ -37,6 +37,8 @@ class Job:
     memory_bytes: int = 8 << 30
     max_processes: int = 256
     sandbox: bool = True
+    # {notebook: {grade_id: [check, ...]}} from the model solution's run; None: this is that run
+    reference: dict | None = None
 
 
 @dataclass
@@ -50,7 +52,9 @@ class Result:
     student: str
     notebooks: dict = field(default_factory=dict)  # name -> NotebookResult
     repairs: list = field(default_factory=list)
-    flags: list = field(default_factory=list)
+    flags: list = field(default_factory=list)     # the record of the checks says: do not trust all points
+    hints: list = field(default_factory=list)     # the static review: code an instructor may want to read
+    checks_run: dict = field(default_factory=dict)  # the reference run: {notebook: {grade_id: [check]}}
     invalid: list = field(default_factory=list)
     crashed: str | None = None
     timed_out_cells: list = field(default_factory=list)
@@ -106,7 +110,11 @@ def grade(job):
             result.invalid.append(f"{name}.ipynb: {problem}")
             continue
         result.repairs += [f"{name}.ipynb: {r}" for r in repaired.report]
-        result.flags += [f"{name}.ipynb, {label}: {finding}" for label, finding in exploits.review_notebook(repaired.notebook)]
+        moved = integrity.move_code_below_checks(repaired.notebook)
+        if moved:
+            result.repairs.append(f"{name}.ipynb: {moved} code cell(s) above the course's checks cell were moved "
+                                  "just below it, so that the course's set-up and checks run first")
+        result.hints += [f"{name}.ipynb, {label}: {finding}" for label, finding in exploits.review_notebook(repaired.notebook)]
         nbformat.write(repaired.notebook, str(submitted / f"{name}.ipynb"))
     if job.timestamp:
         (submitted / "timestamp.txt").write_text(job.timestamp)
@@ -118,13 +126,21 @@ def grade(job):
         defaults = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
         executor = execute_preprocessor(job, scratch)
         run_cells = executor.preprocess
+        records = root / "record"
 
         def timed_preprocess(nb, resources):
+            # each notebook's kernel gets a fresh folder for the checks' signed record
+            folder = integrity.prepare(str(records / resources["nbgrader"]["notebook"]))
+            if job.sandbox:
+                executor.record_dir = folder
+            else:
+                os.environ[integrity.ENVIRONMENT] = folder
             started = time.perf_counter()
             try:
                 return run_cells(nb, resources)
             finally:
                 result.execute_seconds += time.perf_counter() - started
+                os.environ.pop(integrity.ENVIRONMENT, None)
 
         executor.preprocess = timed_preprocess  # to report the grader's own overhead
         pipeline = [executor if pp is Execute else pp for pp in defaults]
@@ -142,6 +158,7 @@ def grade(job):
         autograded = root / "autograded" / job.student / job.assignment
         for path in sorted(autograded.glob("*.ipynb")):
             result.notebooks[path.stem] = _read_scores(path, result)
+            _check_record(job, path, records / path.stem, result)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -170,6 +187,23 @@ def _read_scores(path, result):
         scores.cells.append(dict(grade_id=meta["grade_id"], points=points, max_points=max_points,
                                  message=message[:500], manual=nbutils.is_solution(cell)))
     return scores
+
+
+def _check_record(job, path, folder, result):
+    """Hold back the points of test cells whose checks the signed record does not show passing."""
+    nb = nbformat.read(str(path), as_version=4)
+    record = integrity.read(str(folder))
+    if job.reference is None:  # the model solution's run: what its test cells check
+        if record.problem:
+            result.flags.append(f"{path.stem}.ipynb: the signed record of the checks {record.problem}")
+        result.checks_run[path.stem] = integrity.passing_checks(nb, record)
+        return
+    flags, held = integrity.review(nb, record, job.reference.get(path.stem, {}))
+    result.flags += [f"{path.stem}.ipynb: {flag}" for flag in flags]
+    for cell in result.notebooks[path.stem].cells:
+        if cell["grade_id"] in held:
+            cell.update(points=0, held_back=True,
+                        message=f"held back for your instructor's review: {held[cell['grade_id']]}"[:500])
 
 
 def _crash_reason(outcome):

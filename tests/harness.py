@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbgrader import utils as nbutils
-from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, IgnorePattern
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, Execute, IgnorePattern
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -87,12 +87,18 @@ def execute(nb, grading=True, cell_timeout=120, allow_errors=True, threads=None)
     return retrying_kernel_start(lambda: _execute_once(nb, grading, cell_timeout, allow_errors, threads))
 
 
+def _error_from_reply(cell, execute_reply, **_):
+    """As nbgrader's Execute does: a cell whose reply says error gets an error output even when
+    the kernel showed none (an exception swallowed by an IPython handler still fails the cell)."""
+    Execute.on_cell_executed(None, cell=cell, execute_reply=execute_reply)
+
+
 def _execute_once(nb, grading, cell_timeout, allow_errors, threads):
     nb = copy.deepcopy(nb)
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
         client = NotebookClient(
             nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
-            resources={"metadata": {"path": workdir}})
+            resources={"metadata": {"path": workdir}}, on_cell_executed=_error_from_reply)
         # The kernel's own log (a notice about its TCP transport) is noise here; what the
         # notebook prints arrives through the cells' outputs.
         client.execute(env=kernel_env(grading, threads), cwd=workdir, stderr=subprocess.DEVNULL)
@@ -113,7 +119,7 @@ def _execute_until_a_test_fails_once(nb, grading, cell_timeout):
     tests = {id(cell) for cell in autograded_cells(nb)}
     with tempfile.TemporaryDirectory(prefix="nb-run-") as workdir:
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": workdir}})
+                                resources={"metadata": {"path": workdir}}, on_cell_executed=_error_from_reply)
         with client.setup_kernel(env=kernel_env(grading), cwd=workdir, stderr=subprocess.DEVNULL):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":

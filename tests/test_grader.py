@@ -61,6 +61,93 @@ def mangled_by_student(nb):
     return nb
 
 
+# Wrong in every part, without raising: what a student who cannot solve it, but can cheat, hands in.
+WRONG_ANSWERS = {
+    "sigmoid": "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n",
+    "relu": "def relu(z):\n    return np.zeros_like(z)\n",
+    "neuron_forward": "def neuron_forward(x, w, activation):\n    return np.zeros(len(x))\n",
+    "dense_forward": "def dense_forward(X, W, b):\n    return np.zeros((len(X), len(W)))\n",
+    "mlp_forward": "def mlp_forward(X, layers, hidden_activation, output_activation):\n"
+                   "    return np.zeros((len(X), len(layers[-1][1])))\n",
+    "predict_leaf_or_flower": "def predict_leaf_or_flower(X, layers):\n    return np.zeros(len(X), dtype=int)\n",
+    "predict_salary": "def predict_salary(age, years, layers):\n    return np.zeros(len(age))\n",
+}
+# Ways to switch the checks off (issue 10), none naming a helper or get_ipython in the text the static
+# review knows. Each goes into the first answer cell, or into every answer's body (REBIND_WHEN_CALLED).
+NO_OP_CHECKS = """
+def _nothing(*args, **kwargs):
+    return None
+def _just_call(rule, function, *args, forbidden=(), **kwargs):
+    return function(*args, **kwargs)
+"""
+THROUGH_NAMESPACE = NO_OP_CHECKS + """
+namespace = globals()
+namespace.update({name: _nothing for name in list(namespace) if name.startswith("check_")})
+namespace["run_keeping_rule"] = _just_call
+"""
+THROUGH_MAIN_MODULE = NO_OP_CHECKS + """
+import sys
+main = sys.modules["__main__"]
+for name in dir(main):
+    if name.startswith("check_"):
+        setattr(main, name, _nothing)
+setattr(main, "run_keeping_rule", _just_call)
+"""
+THROUGH_ALIASES = """
+import math as m, numpy as xp, torch as t
+always = lambda *args, **kwargs: True
+xp.allclose, xp.array_equal, xp.isclose, m.isclose, t.allclose, t.equal = (always,) * 6
+"""
+REBIND_WHEN_CALLED = """
+import sys
+main = sys.modules["__main__"].__dict__
+main.update({name: (lambda *args, **kwargs: None) for name in list(main) if name.startswith("check_")})
+main["run_keeping_rule"] = lambda rule, function, *args, forbidden=(), **kwargs: function(*args, **kwargs)
+"""
+SHELL = 'import sys\nshell = sys.modules["IPython"].core.interactiveshell.InteractiveShell.instance()\n'
+SWALLOW_ERRORS = SHELL + "shell.set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+UNHOOK = SHELL + "for event in ('pre_run_cell', 'post_run_cell'):\n    shell.events.callbacks[event].clear()\n"
+# every later cell wrapped in try/except: no error reaches IPython, so nbgrader sees none either
+UNHOOK_AND_FORGIVE = UNHOOK + """
+import ast
+class Forgive(ast.NodeTransformer):
+    def visit_Module(self, node):
+        anything = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        node.body = [ast.Try(body=node.body or [ast.Pass()], handlers=[anything], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(node)
+shell.ast_transformers.append(Forgive())
+"""
+UNHOOK_AND_REPLACE = UNHOOK + THROUGH_NAMESPACE
+# Correct work written unusually: own helpers, extra imports, printing, random numbers drawn.
+UNUSUAL_BUT_LEGAL = """
+import itertools, math as m, sys
+from collections import OrderedDict
+_burn = np.random.rand(3), torch.rand(2), itertools.count()
+def clip_exponent(z):  # a helper of my own
+    return np.minimum(np.abs(z), 700.0)
+print("my debugging output:", clip_exponent(np.array([-1000.0, 2.0])), m.pi, file=sys.stdout)
+"""
+
+
+def wrong_everywhere(nb, cheat="", in_every_answer=""):
+    """A copy of `nb` with a wrong answer in every part; `cheat` runs first, `in_every_answer` on each call."""
+    nb = copy.deepcopy(nb)
+    for gid, source in WRONG_ANSWERS.items():
+        if in_every_answer:
+            head, body = source.split("\n", 1)
+            source = head + "\n" + "\n".join("    " + line for line in in_every_answer.strip().splitlines()) \
+                + "\n" + body
+        harness.cell_by_id(nb, gid).source = source
+    harness.cell_by_id(nb, "sigmoid").source = cheat + "\n" + harness.cell_by_id(nb, "sigmoid").source
+    return nb
+
+
+def with_code_cell_on_top(nb, code):
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(code))
+    return nb
+
+
 def grade_hostile_class(out):
     solution = harness.read(harness.solution_notebook(ASSIGNMENT))
     stub = harness.read(harness.EXERCISES / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
@@ -106,12 +193,21 @@ def grade_hostile_class(out):
         "s22_01_neuron.ipynb": nb(harness.read(harness.EXERCISES / "02_learning" / "02_learning.ipynb")),
         "s23_Copy of 01_neuron.ipynb": colabify(good),
         "s24_01_neuron.ipynb": nb(mangled_by_student(good)),
+        "s26_01_neuron.ipynb": nb(wrong_everywhere(good, THROUGH_NAMESPACE)),
+        "s27_01_neuron.ipynb": nb(wrong_everywhere(good, THROUGH_MAIN_MODULE)),
+        "s28_01_neuron.ipynb": nb(wrong_everywhere(good, THROUGH_ALIASES)),
+        "s29_01_neuron.ipynb": nb(wrong_everywhere(good, in_every_answer=REBIND_WHEN_CALLED)),
+        "s30_01_neuron.ipynb": nb(wrong_everywhere(good, SWALLOW_ERRORS)),
+        "s31_01_neuron.ipynb": nb(wrong_everywhere(good, UNHOOK_AND_FORGIVE)),
+        "s32_01_neuron.ipynb": nb(wrong_everywhere(good, UNHOOK_AND_REPLACE)),
+        "s33_01_neuron.ipynb": nb(with_prefix(with_relu(good, "z = np.asarray(z)"), ["sigmoid"], UNUSUAL_BUT_LEGAL)),
+        "s34_01_neuron.ipynb": nb(with_code_cell_on_top(good, "import math\nprint('set up my own things first')")),
     }
     archive = out / "lms-download.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for name, data in cases.items():
             z.writestr(name, data)
-    roster = [f"s{i:02d}" for i in range(1, 26)]  # s25 handed nothing in
+    roster = [f"s{i:02d}" for i in range(1, 35)]  # s25 handed nothing in
     settings = grading.Settings(roster=roster, **SETTINGS)
     records = grading.run(ASSIGNMENT, archive, out / "out", settings)
     return out / "out", records, archive, settings
@@ -128,11 +224,16 @@ def score(out, student):
 
 EXPECTED_STATUS = {
     "s01": "graded", "s02": "graded", "s03": "graded", "s04": "graded", "s05": "timeout",
-    "s06": "timeout", "s07": "crashed", "s08": "crashed", "s09": "graded", "s10": "flagged",
-    "s11": "graded", "s12": "flagged", "s13": "graded", "s14": "graded", "s15": "graded",
-    "s16": "flagged", "s17": "flagged", "s18": "flagged", "s19": "flagged", "s20": "invalid",
+    "s06": "timeout", "s07": "crashed", "s08": "crashed", "s09": "graded", "s10": "graded",
+    "s11": "graded", "s12": "graded", "s13": "graded", "s14": "graded", "s15": "graded",
+    "s16": "flagged", "s17": "flagged", "s18": "graded", "s19": "flagged", "s20": "invalid",
     "s21": "invalid", "s22": "invalid", "s23": "repaired", "s24": "repaired", "s25": "missing",
+    # the checks switched off (issue 10): below full marks or flagged, here both
+    "s26": "flagged", "s27": "flagged", "s28": "flagged", "s29": "flagged", "s30": "flagged",
+    "s31": "flagged", "s32": "flagged",
+    "s33": "graded", "s34": "repaired",  # correct work written unusually
 }
+SWITCHED_OFF = ["s26", "s27", "s28", "s29", "s30", "s31", "s32"]
 
 
 def check_every_case_ends_with_the_expected_status_and_a_message(graded):
@@ -150,8 +251,30 @@ def check_every_case_ends_with_the_expected_status_and_a_message(graded):
 
 def check_correct_work_gets_full_marks_whatever_the_neighbours_did(graded):
     out, _, _, _ = graded
-    for student in ("s01", "s02", "s10", "s11", "s23", "s24"):
+    for student in ("s01", "s02", "s10", "s11", "s23", "s24", "s33", "s34"):
         assert score(out, student) == FULL, f"{student}: {rows(out)[student]}"
+
+
+def check_switched_off_checks_earn_nothing_for_the_wrong_answers(graded):
+    out, records, _, _ = graded
+    for student in SWITCHED_OFF:
+        assert score(out, student) < FULL, f"{student}: {rows(out)[student]}"
+        assert records[student]["flags"], f"{student}: flagged without a reason"
+    # a test cell that showed no error but whose checks did not pass is held back, not credited
+    held = [c for s in SWITCHED_OFF for c in records[s]["cells"] if c.get("held_back")]
+    assert held and all(c["points"] == 0 and "held back" in c["message"] for c in held)
+    for student in ("s31", "s32"):  # no error shows in the kernel (plain nbgrader: 14/14): the record tells
+        cells = [c for c in records[student]["cells"] if not c["manual"]]
+        assert all(c["points"] == 0 for c in cells) and any(c.get("held_back") for c in cells), cells
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{out / 'course' / 'gradebook.db'}") as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "s32").grades}
+        for cell in (c for c in records["s32"]["cells"] if c.get("held_back")):
+            assert grades[cell["grade_id"]].needs_manual_grade and grades[cell["grade_id"]].score == 0
+    report = (out / "report.md").read_text()
+    assert all(f"**{s}** (flagged)" in report for s in SWITCHED_OFF), "the report must list them for review"
+    for student in ("s01", "s33", "s34"):  # correct code, however written, is never flagged
+        assert not records[student]["flags"], (student, records[student]["flags"])
 
 
 def check_partial_and_hostile_work_earns_only_what_it_did(graded):
@@ -259,6 +382,7 @@ def test_grading_a_hostile_class(tmp_path):
     checks = [check_every_case_ends_with_the_expected_status_and_a_message,
               check_correct_work_gets_full_marks_whatever_the_neighbours_did,
               check_partial_and_hostile_work_earns_only_what_it_did,
+              check_switched_off_checks_earn_nothing_for_the_wrong_answers,
               check_sandbox_kept_the_host_safe,
               check_feedback_never_shows_hidden_tests,
               check_gradebook_agrees_with_grades_csv,
