@@ -2,6 +2,7 @@
 # Each check raises AssertionError with a sentence that says what is wrong, so a
 # failing test cell tells you what to fix. Types are checked exactly
 # (`type(x) is np.ndarray`), so an object that only pretends to be equal earns nothing.
+import ast
 import builtins
 import contextlib
 import hashlib
@@ -306,27 +307,72 @@ def _own_wrapper(new, old, _type=type, _range=range):
     return False
 
 
-def _replaced(_any=any, _all=all, _map=map, _is_not=operator.is_not, _zip=zip, _tuple=tuple,
-              _enumerate=enumerate, _len=len, _vars=vars):
+def _replaced(_any=any, _map=map, _is_not=operator.is_not, _zip=zip, _tuple=tuple, _len=len, _vars=vars):
     """Plain names of everything replaced since this cell ran (an empty list: nothing)."""
     found = []
-    watched = _STATE["watched"]
-    for index, (label, mapping, names, values) in _enumerate(watched):
+    for label, mapping, names, values in _STATE["watched"]:
         if not _any(_map(_is_not, _map(mapping.get, names), values)):
             continue
         now = _tuple(_map(mapping.get, names))
-        changed = [(name, old, new) for name, old, new in _zip(names, values, now) if new is not old]
-        if _all(_own_wrapper(new, old) for _, old, new in changed):
-            watched[index] = (label, mapping, names, now)  # the library's own doing: the new normal
-            continue
         found += [label + name if label != "sys.modules" else f"sys.modules[{name!r}]"
-                  for name, old, new in changed if not _own_wrapper(new, old)]
+                  for name, old, new in _zip(names, values, now) if new is not old and not _own_wrapper(new, old)]
     for label, cls, attributes, names in _STATE["classes"]:
         if _len(attributes) != _len(names):
             found += [label + name for name in attributes if name not in names
                       and _any(name in _vars(base) for base in cls.__mro__[1:])]
+    found += _replaced_in_this_cell()
     now = _hooks_state(_STATE["shell"])
     found += [name for name, value in now.items() if value != _STATE["hooks"].get(name)]
+    return found
+
+
+def _defined_at_top(source, _parse=ast.parse):
+    """(name, line) of each function and class a cell defines at its top level (lambdas included)."""
+    try:
+        tree = _parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found = [(node.name, node.lineno) for node in tree.body
+             if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)]
+    return found + [(node.targets[0].id, node.lineno) for node in tree.body if type(node) is ast.Assign
+                    and len(node.targets) == 1 and type(node.targets[0]) is ast.Name and type(node.value) is ast.Lambda]
+
+
+def _from_cell(function, filename, _type=type, _range=range):
+    """True if `function` was written in the cell compiled as `filename` (or is a PyTorch or NumPy
+    decorator's wrapper, such as @torch.no_grad(), of a function that was)."""
+    for _ in _range(8):
+        if _type(function) is not types.FunctionType:
+            return False
+        if function.__code__.co_filename == filename:
+            return True
+        if not function.__code__.co_filename.startswith(_STATE["library_dirs"]):
+            return False
+        function = function.__dict__.get("__wrapped__")
+    return False
+
+
+def _replaced_in_this_cell(_getframe=sys._getframe, _type=type, _vars=vars, _all=all, _isinstance=isinstance):
+    """The running cell's own functions (a test's references and helpers) that code rebound: each
+    one its def has already made must still come from this cell's code."""
+    namespace, defined = _STATE.get("namespace"), _STATE.get("cell_defs")
+    frame = _getframe(1)
+    while frame is not None and not (frame.f_globals is namespace and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None or not defined:
+        return []
+    filename, found = frame.f_code.co_filename, []
+    for name, line in defined:
+        if line >= frame.f_lineno:
+            continue  # its def has not run yet
+        value = namespace.get(name)
+        if _isinstance(value, type):
+            methods = [f for f in _vars(value).values() if _type(f) is types.FunctionType]
+            ours = _all(_from_cell(method, filename) for method in methods)
+        else:
+            ours = _from_cell(value, filename)
+        if not ours:
+            found.append(f"{name} (a function of this test cell)")
     return found
 
 
@@ -396,6 +442,7 @@ def _show_error(shell, message):
 
 
 def _before_cell(info=None):
+    _STATE["cell_defs"] = _defined_at_top(getattr(info, "raw_cell", "") or "")
     found = _replaced()
     if found:
         _STATE["shown"] = True
@@ -469,7 +516,7 @@ def _finish_seal(namespace):
     get_shell = getattr(builtins, "get_ipython", None)
     shell = get_shell() if get_shell is not None else None
     module = sys.modules["torch.nn.modules.module"]
-    _STATE.update(shell=shell, watched=[], classes=[], reported=set(), library_dirs=tuple(
+    _STATE.update(shell=shell, namespace=namespace, watched=[], classes=[], reported=set(), library_dirs=tuple(
         os.path.dirname(module.__file__) + os.sep for module in (np, torch)), torch_hooks=[
         name for name in dir(module) if name.startswith("_global_") and name.endswith("hooks")
         and type(getattr(module, name)) in (dict, type(module._global_forward_hooks))])

@@ -118,6 +118,13 @@ class Forgive(ast.NodeTransformer):
 shell.ast_transformers.append(Forgive())
 """
 UNHOOK_AND_REPLACE = UNHOOK + THROUGH_NAMESPACE
+# relu wrong, and when called it swaps the test cell's own reference for one that agrees with it
+REBIND_THE_REFERENCE = """def relu(z):
+    import sys
+    main = sys.modules["__main__"].__dict__
+    main["reference_relu"] = lambda z: np.zeros_like(z)
+    return np.zeros_like(z)
+"""
 # Correct work written unusually: own helpers, extra imports, printing, random numbers drawn.
 UNUSUAL_BUT_LEGAL = """
 import itertools, math as m, sys
@@ -139,6 +146,12 @@ def wrong_everywhere(nb, cheat="", in_every_answer=""):
                 + "\n" + body
         harness.cell_by_id(nb, gid).source = source
     harness.cell_by_id(nb, "sigmoid").source = cheat + "\n" + harness.cell_by_id(nb, "sigmoid").source
+    return nb
+
+
+def with_answer(nb, grade_id, source):
+    nb = copy.deepcopy(nb)
+    harness.cell_by_id(nb, grade_id).source = source
     return nb
 
 
@@ -202,12 +215,13 @@ def grade_hostile_class(out):
         "s32_01_neuron.ipynb": nb(wrong_everywhere(good, UNHOOK_AND_REPLACE)),
         "s33_01_neuron.ipynb": nb(with_prefix(with_relu(good, "z = np.asarray(z)"), ["sigmoid"], UNUSUAL_BUT_LEGAL)),
         "s34_01_neuron.ipynb": nb(with_code_cell_on_top(good, "import math\nprint('set up my own things first')")),
+        "s35_01_neuron.ipynb": nb(with_answer(good, "relu", REBIND_THE_REFERENCE)),
     }
     archive = out / "lms-download.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for name, data in cases.items():
             z.writestr(name, data)
-    roster = [f"s{i:02d}" for i in range(1, 35)]  # s25 handed nothing in
+    roster = [f"s{i:02d}" for i in range(1, 36)]  # s25 handed nothing in
     settings = grading.Settings(roster=roster, **SETTINGS)
     records = grading.run(ASSIGNMENT, archive, out / "out", settings)
     return out / "out", records, archive, settings
@@ -230,10 +244,10 @@ EXPECTED_STATUS = {
     "s21": "invalid", "s22": "invalid", "s23": "repaired", "s24": "repaired", "s25": "missing",
     # the checks switched off (issue 10): below full marks or flagged, here both
     "s26": "flagged", "s27": "flagged", "s28": "flagged", "s29": "flagged", "s30": "flagged",
-    "s31": "flagged", "s32": "flagged",
+    "s31": "flagged", "s32": "flagged", "s35": "flagged",
     "s33": "graded", "s34": "repaired",  # correct work written unusually
 }
-SWITCHED_OFF = ["s26", "s27", "s28", "s29", "s30", "s31", "s32"]
+SWITCHED_OFF = ["s26", "s27", "s28", "s29", "s30", "s31", "s32", "s35"]
 
 
 def check_every_case_ends_with_the_expected_status_and_a_message(graded):

@@ -172,6 +172,8 @@ def test_a_library_wrapping_its_own_function_is_not_tampering(monkeypatch):
     monkeypatch.setattr(torch, "manual_seed", functools.wraps(original)(lambda seed: None))  # a student's
     with pytest.raises(AssertionError, match=r"torch\.manual_seed"):
         checks.check_true(True, "")
+    monkeypatch.undo()  # back to the original: fine again (and no later test sees a changed picture)
+    checks.check_true(True, "")
 
 
 def test_static_review_gives_plain_hints_and_none_for_ordinary_code():
@@ -188,3 +190,17 @@ def test_static_review_gives_plain_hints_and_none_for_ordinary_code():
     ordinary = ("import math, itertools\nfrom collections import OrderedDict\n"
                 "def helper(z):\n    return np.maximum(z, 0.0)\nprint(helper(np.arange(3)), math.pi)\n")
     assert review_source(ordinary) == []
+
+
+def test_a_test_cells_own_reference_rebound_by_the_answer_fails_that_test(recorded):
+    answer = nbformat.v4.new_code_cell(
+        "def relu(z):\n    import sys\n"
+        "    sys.modules['__main__'].__dict__['reference_relu'] = lambda z: 0 * z\n    return 0 * z\n")
+    nb = tiny_notebook("def reference_relu(z):\n    return np.maximum(z, 0)\n\n"
+                       "got = run_keeping_rule('NumPy only', relu, np.arange(-2.0, 3.0))\n"
+                       "check_close('relu(z)', got, reference_relu(np.arange(-2.0, 3.0)))\n")
+    nb.cells.insert(2, answer)
+    nb, folder = recorded(nb)
+    (error,) = [o for o in nb.cells[3].outputs if o.output_type == "error"]
+    assert "replaced reference_relu (a function of this test cell)" in error.evalue
+    assert any(line.kind == "replaced" for line in integrity.read(folder).lines)
