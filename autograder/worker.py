@@ -157,14 +157,14 @@ def grade(job):
                     result.crashed += "; the kernel's last output: " + " / ".join(tail)[-400:]
         autograded = root / "autograded" / job.student / job.assignment
         for path in sorted(autograded.glob("*.ipynb")):
-            result.notebooks[path.stem] = _read_scores(path, result)
-            _check_record(job, path, records / path.stem, result)
+            nb = nbformat.read(str(path), as_version=4)
+            result.notebooks[path.stem] = _read_scores(nb, path, result)
+            _check_record(job, nb, path.stem, records / path.stem, result)
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _read_scores(path, result):
-    nb = nbformat.read(str(path), as_version=4)
+def _read_scores(nb, path, result):
     scores = NotebookResult(autograded=str(path))
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -189,18 +189,17 @@ def _read_scores(path, result):
     return scores
 
 
-def _check_record(job, path, folder, result):
+def _check_record(job, nb, name, folder, result):
     """Hold back the points of test cells whose checks the signed record does not show passing."""
-    nb = nbformat.read(str(path), as_version=4)
     record = integrity.read(str(folder))
     if job.reference is None:  # the model solution's run: what its test cells check
         if record.problem:
-            result.flags.append(f"{path.stem}.ipynb: the signed record of the checks {record.problem}")
-        result.checks_run[path.stem] = integrity.passing_checks(nb, record)
+            result.flags.append(f"{name}.ipynb: the signed record of the checks {record.problem}")
+        result.checks_run[name] = integrity.passing_checks(nb, record)
         return
-    flags, held = integrity.review(nb, record, job.reference.get(path.stem, {}))
-    result.flags += [f"{path.stem}.ipynb: {flag}" for flag in flags]
-    for cell in result.notebooks[path.stem].cells:
+    flags, held = integrity.review(nb, record, job.reference.get(name, {}))
+    result.flags += [f"{name}.ipynb: {flag}" for flag in flags]
+    for cell in result.notebooks[name].cells:
         if cell["grade_id"] in held:
             cell.update(points=0, held_back=True,
                         message=f"held back for your instructor's review: {held[cell['grade_id']]}"[:500])

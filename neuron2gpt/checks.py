@@ -295,16 +295,23 @@ def _hooks_state(shell, _tuple=tuple, _any=any, _getattr=getattr):
     return state
 
 
-def _own_wrapper(new, old, _type=type, _range=range):
+def _unwraps_to(function, is_target, wrappers, _type=type, _range=range):
+    """True if `function`, or what at most `wrappers` of PyTorch's or NumPy's own wrappers around it
+    wrap (functools.wraps sets __wrapped__), satisfies `is_target`."""
+    for _ in _range(wrappers):
+        if is_target(function):
+            return True
+        if _type(function) is not types.FunctionType or not function.__code__.co_filename.startswith(
+                _STATE["library_dirs"]):
+            return False
+        function = function.__dict__.get("__wrapped__")
+    return is_target(function)
+
+
+def _own_wrapper(new, old):
     """True if `new` is PyTorch's or NumPy's own wrapper of `old`: PyTorch wraps some functions on
     first use (torch.manual_seed once torch._dynamo loads, an optimizer's step when one is made)."""
-    for _ in _range(8):
-        if _type(new) is not types.FunctionType or not new.__code__.co_filename.startswith(_STATE["library_dirs"]):
-            return False
-        new = new.__dict__.get("__wrapped__")
-        if new is old:
-            return True
-    return False
+    return _unwraps_to(new, lambda function: function is old, 8)
 
 
 def _replaced(_any=any, _map=map, _is_not=operator.is_not, _zip=zip, _tuple=tuple, _len=len, _vars=vars):
@@ -338,18 +345,10 @@ def _defined_at_top(source, _parse=ast.parse):
                     and len(node.targets) == 1 and type(node.targets[0]) is ast.Name and type(node.value) is ast.Lambda]
 
 
-def _from_cell(function, filename, _type=type, _range=range):
+def _from_cell(function, filename, _type=type):
     """True if `function` was written in the cell compiled as `filename` (or is a PyTorch or NumPy
     decorator's wrapper, such as @torch.no_grad(), of a function that was)."""
-    for _ in _range(8):
-        if _type(function) is not types.FunctionType:
-            return False
-        if function.__code__.co_filename == filename:
-            return True
-        if not function.__code__.co_filename.startswith(_STATE["library_dirs"]):
-            return False
-        function = function.__dict__.get("__wrapped__")
-    return False
+    return _unwraps_to(function, lambda f: _type(f) is types.FunctionType and f.__code__.co_filename == filename, 7)
 
 
 def _replaced_in_this_cell(_getframe=sys._getframe, _type=type, _vars=vars, _all=all, _isinstance=isinstance):

@@ -3,9 +3,11 @@
 The book executes its pages through Jupyter Book's cache (`execute_notebooks: cache`), so an
 author's rebuild re-runs only the pages whose code changed. CI builds with `.ci/build-book`,
 which deletes `_build` (and the cache in it) first. These tests build a one-page book with the
-course's execution settings: an unchanged page is not run again, and a page changed to fail
-fails the next build even though the cache holds a good run of its earlier version.
+course's execution settings: a page whose text changed but not its code is rebuilt without
+running it again, and a page changed to fail fails the next build even though the cache holds a
+good run of its earlier version.
 """
+import re
 import shutil
 import subprocess
 import sys
@@ -26,14 +28,14 @@ def test_ci_builds_from_clean_with_all_pages_and_warnings_as_errors():
     assert clean < build, ".ci/build-book must delete _build (and its cache) before it builds"
 
 
-def _book(folder, code):
+def _book(folder, code, title="Page"):
     folder.mkdir(exist_ok=True)
     config = {"title": "cache test", "only_build_toc_files": True,
               "execute": {key: CONFIG["execute"][key] for key in ("execute_notebooks", "timeout", "allow_errors")},
               "sphinx": {"config": {"nb_output_stderr": "warn"}}}
     (folder / "_config.yml").write_text(yaml.safe_dump(config))
     (folder / "_toc.yml").write_text("format: jb-book\nroot: page\n")
-    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Page"),
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}"),
                                            nbformat.v4.new_code_cell(code)])
     page.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(page, str(folder / "page.ipynb"))
@@ -45,15 +47,22 @@ def _build(folder):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_a_rebuild_reuses_unchanged_pages_and_still_fails_a_page_that_now_fails(tmp_path):
+def _printed_pid(book):
+    html = (book / "_build" / "html" / "page.html").read_text()
+    return re.search(r"run (\d+)", html).group(1)
+
+
+def test_a_rebuild_reuses_the_run_of_unchanged_code_and_still_fails_a_page_that_now_fails(tmp_path):
     book = tmp_path / "book"
     _book(book, "import os\nprint('run', os.getpid())")
     first = _build(book)
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
-    html = (book / "_build" / "html" / "page.html").read_text()
+    pid = _printed_pid(book)
+    _book(book, "import os\nprint('run', os.getpid())", title="Page, its text edited")  # same code
     second = _build(book)
     assert second.returncode == 0
-    assert (book / "_build" / "html" / "page.html").read_text() == html, "an unchanged page was run again"
+    assert "its text edited" in (book / "_build" / "html" / "page.html").read_text(), "the page was not rebuilt"
+    assert _printed_pid(book) == pid, "a page whose code did not change was run again"
     _book(book, "raise ValueError('this page is broken now')")
     third = _build(book)
     assert third.returncode != 0, "a page that fails must fail the build, cache or not"

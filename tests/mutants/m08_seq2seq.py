@@ -66,6 +66,16 @@ MUTANTS = [
 ]
 
 # Right numbers the forbidden way: each must lose the points of its own part, naming the rule.
+# The teacher-forcing loop of the loss, collecting the logits (the rule breakers differ after it).
+TEACHER_FORCED_LOGITS = (
+    "    B, T = targets.shape\n"
+    "    all_logits = []\n"
+    "    prev = torch.full((B,), SOS, dtype=torch.long, device=targets.device)\n"
+    "    for t in range(T):\n"
+    "        logits, hidden = step(prev, hidden)\n"
+    "        all_logits.append(logits)\n"
+    "        prev = targets[:, t]\n")
+
 RULE_BREAKERS = [
     ("encode", "the chapter's way: pack_padded_sequence and nn.GRU holding the cell's weights",
      "    B, S = src.shape\n",
@@ -109,25 +119,13 @@ RULE_BREAKERS = [
      "    B, S = src.shape\n"),
     ("teacher_forced_loss", "F.cross_entropy with ignore_index, as the chapter trains",
      "    B, T = targets.shape\n",
-     "    B, T = targets.shape\n"
-     "    all_logits = []\n"
-     "    prev = torch.full((B,), SOS, dtype=torch.long, device=targets.device)\n"
-     "    for t in range(T):\n"
-     "        logits, hidden = step(prev, hidden)\n"
-     "        all_logits.append(logits)\n"
-     "        prev = targets[:, t]\n"
+     TEACHER_FORCED_LOGITS +
      "    logits = torch.stack(all_logits, dim=1)\n"
      "    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD)\n"
      "    B, T = targets.shape\n"),
     ("teacher_forced_loss", "nn.CrossEntropyLoss(ignore_index=PAD)",
      "    B, T = targets.shape\n",
-     "    B, T = targets.shape\n"
-     "    all_logits = []\n"
-     "    prev = torch.full((B,), SOS, dtype=torch.long, device=targets.device)\n"
-     "    for t in range(T):\n"
-     "        logits, hidden = step(prev, hidden)\n"
-     "        all_logits.append(logits)\n"
-     "        prev = targets[:, t]\n"
+     TEACHER_FORCED_LOGITS +
      "    logits = torch.stack(all_logits, dim=2)  # (B, V, T): classes on axis 1\n"
      "    return nn.CrossEntropyLoss(ignore_index=PAD)(logits, targets)\n"
      "    B, T = targets.shape\n"),
