@@ -6,6 +6,11 @@
 A marked cell has metadata {"neuron2gpt": {"inline": "<module>"}} and holds the
 source of neuron2gpt/<module>.py verbatim. On the chapter pages such cells also carry the
 tag "hide-input": the rendered book folds the set-up code away.
+
+A module may be cut into parts by lines "# %% <part>". The chapter that teaches the code shows
+one part per cell, in the open, with metadata {"neuron2gpt": {"inline": "<module>", "part":
+"<part>"}}: such a cell holds the lines after that marker up to the next one (blank lines at
+either end dropped). Other notebooks carry the whole module, hidden.
 """
 import argparse
 import sys
@@ -18,15 +23,27 @@ REPO = PACKAGE.parent
 NOTEBOOK_DIRS = ("book", "solutions")  # exercises/ are generated from solutions/
 
 
-def module_source(name):
-    return (PACKAGE / f"{name}.py").read_text().rstrip("\n")
+def module_source(name, part=None):
+    text = (PACKAGE / f"{name}.py").read_text().rstrip("\n")
+    if part is None:
+        return text
+    parts, current = {}, None
+    for line in text.split("\n"):
+        if line.startswith("# %% "):
+            current = line[len("# %% "):].strip()
+            parts[current] = []
+        elif current is not None:
+            parts[current].append(line)
+    if part not in parts:
+        raise KeyError(f"neuron2gpt/{name}.py has no part {part!r} (its parts: {', '.join(parts)})")
+    return "\n".join(parts[part]).strip("\n")
 
 
 def marked_cells(nb):
     for cell in nb.cells:
-        name = cell.get("metadata", {}).get("neuron2gpt", {}).get("inline")
-        if name:
-            yield cell, name
+        marker = cell.get("metadata", {}).get("neuron2gpt", {})
+        if marker.get("inline"):
+            yield cell, marker["inline"], marker.get("part")
 
 
 def notebooks():
@@ -43,14 +60,16 @@ def sync(check_only=False):
             continue
         nb = nbformat.read(str(path), as_version=4)
         changed = False
-        for cell, name in marked_cells(nb):
-            if folder == "book" and "hide-input" not in cell.metadata.get("tags", []):
-                drifted.append((path.relative_to(REPO), name))
+        for cell, name, part in marked_cells(nb):
+            label = f"{name}.py" if part is None else f"{name}.py, part {part}"
+            # whole modules are set-up code, folded away; a part is the chapter's own code, shown
+            if folder == "book" and part is None and "hide-input" not in cell.metadata.get("tags", []):
+                drifted.append((path.relative_to(REPO), label))
                 cell.metadata.setdefault("tags", []).append("hide-input")
                 changed = True
-            source = module_source(name)
+            source = module_source(name, part)
             if cell.source != source:
-                drifted.append((path.relative_to(REPO), name))
+                drifted.append((path.relative_to(REPO), label))
                 cell.source = source
                 changed = True
         if changed and not check_only:
@@ -64,7 +83,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     drifted = sync(check_only=args.check)
     for path, name in drifted:
-        print(f"{path}: copy of neuron2gpt/{name}.py {'differs' if args.check else 'updated'}")
+        print(f"{path}: copy of neuron2gpt/{name} {'differs' if args.check else 'updated'}")
     if args.check and drifted:
         sys.exit(1)
 

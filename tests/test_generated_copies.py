@@ -1,4 +1,7 @@
 """One source of truth: exercises/ and the inlined helper cells are generated, never hand-edited."""
+import nbformat
+import pytest
+
 from autograder import release
 from neuron2gpt import inline
 
@@ -14,4 +17,39 @@ def test_inlined_helper_cells_match_their_modules():
     drifted = inline.sync(check_only=True)
     assert not drifted, (
         "notebook copies of neuron2gpt modules differ; run `python -m neuron2gpt.inline`:\n"
-        + "\n".join(f"{path} (neuron2gpt/{name}.py)" for path, name in drifted))
+        + "\n".join(f"{path} (neuron2gpt/{label})" for path, label in drifted))
+
+
+def test_the_chapter_that_teaches_a_module_shows_all_of_it_in_its_parts():
+    # seq2seq.py is chapter 3.1's code: every line after the imports must be in one of its cells
+    text = (inline.PACKAGE / "seq2seq.py").read_text()
+    names = [line[len("# %% "):] for line in text.splitlines() if line.startswith("# %% ")]
+    body = text[text.index("# %% "):]
+    assert "\n\n".join(f"# %% {name}\n" + inline.module_source("seq2seq", name) for name in names) \
+        == body.strip("\n").replace("\n\n\n# %%", "\n\n# %%")
+    shown = []
+    for folder, path in inline.notebooks():
+        nb = nbformat.read(str(path), as_version=4)
+        shown += [(path.name, part) for _, name, part in inline.marked_cells(nb) if name == "seq2seq" and part]
+    assert sorted(part for _, part in shown) == sorted(names), shown
+    assert {page for page, _ in shown} == {"08_seq2seq.ipynb"}
+
+
+def test_sync_rewrites_parts_in_the_open_and_whole_modules_folded(tmp_path, monkeypatch):
+    (tmp_path / "book").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("stale", metadata={"neuron2gpt": {"inline": "seq2seq"}}),
+                nbformat.v4.new_code_cell("stale", metadata={"neuron2gpt": {"inline": "seq2seq", "part": "task"}})]
+    page = tmp_path / "book" / "page.ipynb"
+    nbformat.write(nb, str(page))
+    monkeypatch.setattr(inline, "REPO", tmp_path)
+    assert sorted(label for _, label in inline.sync(check_only=True)) == [
+        "seq2seq.py", "seq2seq.py", "seq2seq.py, part task"]  # the whole copy: its text and its fold
+    inline.sync()
+    whole, part = nbformat.read(str(page), as_version=4).cells
+    assert whole.source == inline.module_source("seq2seq") and whole.metadata.tags == ["hide-input"]
+    assert part.source.startswith("ONES = [") and "def make_pair" in part.source and "# %%" not in part.source
+    assert "tags" not in part.metadata
+    assert inline.sync(check_only=True) == []
+    with pytest.raises(KeyError, match="no part 'nothing'"):
+        inline.module_source("seq2seq", "nothing")

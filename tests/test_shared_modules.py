@@ -150,3 +150,21 @@ def test_failure_messages_show_enough_digits_to_see_the_difference():
         checks.check_close("x", np.array([0.1565461]), np.array([0.15654612]), atol=1e-12, rtol=0)
     with pytest.raises(AssertionError, match=r"expected 1\.0000001, got 1\.0000002\."):
         checks.check_scalar("x", 1.0000002, 1.0000001, atol=0, rtol=1e-9)
+
+
+def test_the_translation_task_spells_batches_and_scores():
+    # Part III's shared module runs after the set-up cell, as in every notebook that inlines it
+    namespace = {}
+    for module in ("runtime", "seq2seq"):
+        exec(compile((Path(checks.__file__).parent / f"{module}.py").read_text(), module, "exec"), namespace)
+    spell, make_batch, bleu2 = namespace["spell"], namespace["make_batch"], namespace["bleu2"]
+    assert spell(312) == ["three", "hundred", "and", "twelve"]
+    assert spell(1_000_005) == ["one", "million", "and", "five"]
+    assert len(spell(987_654_321)) == 17 and spell(987_654_321)[-3:] == ["and", "twenty", "one"]
+    sources, lengths, inputs, targets = make_batch([(spell(7), list("7")), (spell(1005), list("1005"))])
+    PAD, SOS, EOS = namespace["PAD"], namespace["SOS"], namespace["EOS"]
+    assert sources.shape == (2, 4) and lengths.tolist() == [1, 4] and (sources[0, 1:] == PAD).all()
+    assert inputs[:, 0].tolist() == [SOS, SOS] and targets[0, :2].tolist()[1] == EOS
+    assert (inputs[:, 1:] == targets[:, :-1]).logical_or(targets[:, :-1] == EOS).all()
+    assert bleu2("987654", "987654") == 1.0 and bleu2("", "1") == 0.0 and bleu2("987645", "987654") < 1
+    assert namespace["to_digits"](targets[1].tolist()) == "1005"
