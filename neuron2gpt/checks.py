@@ -393,11 +393,13 @@ def _require_untouched():
         raise AssertionError(message)
 
 
-def _record(kind, detail, ok, _str=str, _int=int):
+def _record(kind, detail, ok, _str=str, _int=int, _getpid=os.getpid):
     """One signed line of the grader's record: what ran in which cell, and whether it passed.
     Built only from what the checks captured (no json, no hmac module a notebook could patch)."""
     record = _STATE["record"]
-    if record is None:
+    if record is None or _getpid() != record["pid"]:
+        # a process forked from the kernel holds a copy of the record's state; its lines would
+        # repeat the kernel's numbers (an interrupted fork child unwinds into the cell hooks)
         return
     count = _STATE["ending"] if "ending" in _STATE else _STATE["shell"].execution_count + _STATE.get("offset", 0)
     text = _str(detail)[:200].replace("\t", " ").replace("\n", " ")
@@ -484,7 +486,8 @@ def _open_record(folder, _sha256=hashlib.sha256):
         mac = outer.copy()
         mac.update(digest.digest())
         return mac.hexdigest()
-    return {"sign": sign, "file": open(os.path.join(folder, "record"), "a", buffering=1), "lines": 0}
+    return {"sign": sign, "file": open(os.path.join(folder, "record"), "a", buffering=1), "lines": 0,
+            "pid": os.getpid()}
 
 
 def _copy_function(function, private):

@@ -221,10 +221,11 @@ def load_rule_breakers(assignment):
     return _listed(assignment, "RULE_BREAKERS")
 
 
-def chapter_page(assignment):
-    """The chapter page that teaches an assignment: book/part*/<assignment>.ipynb."""
-    pages = sorted((REPO / "book").glob(f"part*/{assignment}.ipynb"))
-    return pages[0] if pages else None
+def chapter_pages(assignment):
+    """The chapter pages that teach an assignment: book/part*/<assignment>.ipynb, and the pages an
+    exercise covering several chapters names in its mutants module (CHAPTERS = ["12_positions"])."""
+    names = [assignment] + list(getattr(importlib.import_module(f"tests.mutants.m{assignment}"), "CHAPTERS", []))
+    return [page for name in names for page in sorted((REPO / "book").glob(f"part*/{name}.ipynb"))[:1]]
 
 
 def top_level_definitions(source):
@@ -238,17 +239,15 @@ def top_level_definitions(source):
 
 
 def chapter_copies(assignment):
-    """For every answer that defines a function or class the chapter page also defines, the
+    """For every answer that defines a function or class a chapter page it covers also defines, the
     answer with the chapter's definition pasted in its place (as a Mutant), and the copies the
     assignment's mutants module lists as CHAPTER_COPIES: the chapter shows the idea, so a copy of
     its code must not earn the exercise's points."""
-    page = chapter_page(assignment)
-    if page is None:
-        return []
     chapter = {}
-    for cell in read(page).cells:
-        if cell.cell_type == "code":
-            chapter.update(top_level_definitions(cell.source))
+    for page in chapter_pages(assignment):
+        for cell in read(page).cells:
+            if cell.cell_type == "code":
+                chapter.update(top_level_definitions(cell.source))
     copies = []
     for cell in read(solution_notebook(assignment)).cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})

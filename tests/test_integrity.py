@@ -70,6 +70,18 @@ def test_an_altered_or_restarted_record_is_not_trusted(recorded):
     assert flags and held == {}  # nothing was credited here, so nothing is held back
 
 
+def test_a_process_forked_from_the_kernel_writes_nothing_to_the_record(recorded):
+    # CI once saw a fork bomb's children, interrupted with the kernel's process group, unwind into
+    # the cell hooks and append lines that repeated the kernel's numbers: the record read as altered
+    fork = ('import os\npid = os.fork()\nif pid == 0:\n    check_true(True, "in the child")\n'
+            '    get_ipython().events.trigger("post_run_cell", None)\n    os._exit(0)\n'
+            'os.waitpid(pid, 0)\n' + PASSING)
+    nb, folder = recorded(tiny_notebook(fork))
+    record = integrity.read(folder)
+    assert record.problem is None
+    assert integrity.passing_checks(nb, record) == {"test_it": ["check_close: twice", "check_true"]}
+
+
 def test_review_holds_back_a_test_that_passed_without_its_checks(recorded):
     # an earlier cell removes the checks' cell hooks and wraps every later cell in try/except
     forgive = ("import ast, sys\n"
