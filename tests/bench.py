@@ -47,17 +47,47 @@ def timed(nb, grading, threads=None):
     return elapsed, harness.problem_cells(executed)
 
 
-def measure():
+def measure(only=None):
+    """Rows (kind, notebook, seconds as a student, seconds under grading, problem cells); `only`:
+    the names (01_neuron, 09_attention) of the notebooks to measure, all when None."""
     rows = []
     for page in chapter_pages():
+        if only is not None and page.stem not in only:
+            continue
         seconds, problems = timed(harness.read(page), grading=False)
         rows.append(("chapter", str(page.relative_to(harness.REPO)), seconds, None, problems))
     for assignment in harness.assignments():
+        if only is not None and assignment not in only:
+            continue
         nb = harness.read(harness.solution_notebook(assignment))
         student, problems = timed(nb, grading=False)
         grading, _ = timed(nb, grading=True)
         rows.append(("exercise", f"solutions/{assignment} (solutions filled in)", student, grading, problems))
     return rows
+
+
+def rows_on_the_page():
+    """The rows of the table book/benchmarks.md holds now, in measure()'s form."""
+    section = BENCH_FILE.read_text().split(BEGIN)[1].split(END)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in ("chapter", "exercise"):
+            name = cells[1].replace(" (errors!)", "")
+            rows.append((cells[0], name, float(cells[2]), float(cells[3]) if cells[3] else None,
+                         ["(errors!)"] if "(errors!)" in cells[1] else []))
+    return rows
+
+
+def merged(old_rows, new_rows):
+    """The page's rows with the re-measured ones in their place, in table-of-contents order."""
+    fresh = {row[1]: row for row in new_rows}
+    names = [row[1] for row in old_rows] + [name for name in fresh if name not in {r[1] for r in old_rows}]
+    rows = {row[1]: row for row in old_rows} | fresh
+    order = [str(p.relative_to(harness.REPO)) for p in chapter_pages()]
+    order += [f"solutions/{a} (solutions filled in)" for a in harness.assignments()]
+    return [rows[name] for name in sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+            if name in order]
 
 
 def table(rows):
@@ -148,6 +178,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"update {BENCH_FILE.name}")
     parser.add_argument("--threads", action="store_true", help="compare one and two CPU threads per kernel")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="measure only these notebooks (09_attention ...), keep the page's other rows")
     args = parser.parse_args(argv)
     if args.threads:
         text = threads_table(measure_threads())
@@ -155,7 +187,9 @@ def main(argv=None):
         if args.write:
             write_section(THREADS_BEGIN, THREADS_END, text)
         return
-    rows = measure()
+    rows = measure(set(args.only) if args.only else None)
+    if args.only:  # the other rows stay as the page has them
+        rows = merged(rows_on_the_page(), rows)
     text = table(rows)
     print(text)
     if args.write:

@@ -20,19 +20,22 @@ def test_inlined_helper_cells_match_their_modules():
         + "\n".join(f"{path} (neuron2gpt/{label})" for path, label in drifted))
 
 
-def test_the_chapter_that_teaches_a_module_shows_all_of_it_in_its_parts():
-    # seq2seq.py is chapter 3.1's code: every line after the imports must be in one of its cells
-    text = (inline.PACKAGE / "seq2seq.py").read_text()
-    names = [line[len("# %% "):] for line in text.splitlines() if line.startswith("# %% ")]
-    body = text[text.index("# %% "):]
-    assert "\n\n".join(f"# %% {name}\n" + inline.module_source("seq2seq", name) for name in names) \
-        == body.strip("\n").replace("\n\n\n# %%", "\n\n# %%")
-    shown = []
-    for folder, path in inline.notebooks():
-        nb = nbformat.read(str(path), as_version=4)
-        shown += [(path.name, part) for _, name, part in inline.marked_cells(nb) if name == "seq2seq" and part]
-    assert sorted(part for _, part in shown) == sorted(names), shown
-    assert {page for page, _ in shown} == {"08_seq2seq.ipynb"}
+def test_a_module_cut_into_parts_is_shown_whole_each_part_in_the_open_on_one_page():
+    # seq2seq.py is chapter 3.1's code, transformer.py Part IV's: every line after the imports is in
+    # some part, and each part is shown unfolded on exactly one chapter page, the one that teaches it
+    for module in ("seq2seq", "transformer"):
+        text = (inline.PACKAGE / f"{module}.py").read_text()
+        names = [line[len("# %% "):] for line in text.splitlines() if line.startswith("# %% ")]
+        body = text[text.index("# %% "):]
+        assert "\n\n".join(f"# %% {name}\n" + inline.module_source(module, name) for name in names) \
+            == body.strip("\n").replace("\n\n\n# %%", "\n\n# %%"), f"{module}.py has lines outside its parts"
+        shown = []
+        for folder, path in inline.notebooks():
+            nb = nbformat.read(str(path), as_version=4)
+            shown += [(path.name, part) for cell, name, part in inline.marked_cells(nb)
+                      if name == module and part and "hide-input" not in cell.metadata.get("tags", [])]
+        assert sorted(part for _, part in shown) == sorted(names), f"{module}.py: parts shown {shown}, parts {names}"
+    assert {page for page, part in shown if part == "attention"} == {"11_multi_head.ipynb"}
 
 
 def test_sync_rewrites_parts_in_the_open_and_whole_modules_folded(tmp_path, monkeypatch):

@@ -96,3 +96,14 @@ def test_links_to_notebooks_work_in_colab_too(path):
             target = url.split("/blob/", 1)[-1].split("/", 1)[-1]
             assert (harness.REPO / target).is_file(), f"cell {index}: {url} names no notebook of this repository"
             assert url == colab_url(target), f"cell {index}: {url} is not {colab_url(target)} (_config.yml)"
+
+
+def test_the_benchmark_page_times_every_chapter_and_exercise_and_can_be_updated_in_part():
+    from tests import bench
+    rows = bench.rows_on_the_page()
+    expected = [str(p.relative_to(harness.REPO)) for p in bench.chapter_pages()]
+    expected += [f"solutions/{a} (solutions filled in)" for a in harness.assignments()]
+    assert [row[1] for row in rows] == expected, "run `python -m tests.bench --write` (or --only NAME ...)"
+    assert not [row[1] for row in rows if row[4]], "a notebook on the benchmark page had errors"
+    again = bench.merged(rows, [("chapter", rows[0][1], 1.5, None, [])])
+    assert again[0][2] == 1.5 and again[1:] == rows[1:]
