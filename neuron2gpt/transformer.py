@@ -46,17 +46,17 @@ class MultiHeadAttention(nn.Module):
 from tqdm.auto import tqdm
 
 # A task for small attention-only models (chapter 4.2): a random first half, then the same tokens again.
-VOCAB = 16                  # token ids 0, ..., 15
+TOY_VOCAB = 16                  # token ids 0, ..., 15
 MIN_HALF, MAX_HALF = 4, 12  # each training batch draws its half length from this range
 HALF = 10                   # the half length of the examples and of the test sequences
 D_MODEL, HEADS, LAYERS = 32, 4, 2
-STEPS, BATCH, LR = 2000, 64, 3e-3
+TOY_STEPS, TOY_BATCH, TOY_LR = 2000, 64, 3e-3
 TEST_SEED = 1234            # the test sequences; training draws from a generator seeded by the run's seed
 
 
 def repeated_halves(count, half=HALF, generator=None):
     # (count, 2 * half) token ids: `half` random tokens (drawn with replacement), then the same again
-    first = torch.randint(VOCAB, (count, half), generator=generator)
+    first = torch.randint(TOY_VOCAB, (count, half), generator=generator)
     return torch.cat([first, first], dim=1).to(DEVICE)
 
 
@@ -70,14 +70,14 @@ class AttentionOnly(nn.Module):
         super().__init__()
         learned = isinstance(positions, str)
         assert not learned or positions == "learned", f"positions: 'learned', a table or None, not {positions!r}"
-        self.embedding = nn.Embedding(VOCAB, d_model)
+        self.embedding = nn.Embedding(TOY_VOCAB, d_model)
         self.position = nn.Embedding(max_len, d_model) if learned else None
         self.register_buffer("position_table", None if learned or positions is None else positions.float())
         self.layers = nn.ModuleList(MultiHeadAttention(d_model, num_heads) for _ in range(num_layers))
-        self.unembedding = nn.Linear(d_model, VOCAB)
+        self.unembedding = nn.Linear(d_model, TOY_VOCAB)
 
     def forward(self, tokens, with_positions=True):
-        # tokens (B, n) -> logits (B, n, VOCAB), row t scoring the token at position t + 1;
+        # tokens (B, n) -> logits (B, n, TOY_VOCAB), row t scoring the token at position t + 1;
         # with_positions=False leaves the position vectors out (chapter 4.3 tries it on a trained model)
         n = tokens.shape[1]
         x = self.embedding(tokens)
@@ -91,21 +91,21 @@ class AttentionOnly(nn.Module):
         return self.unembedding(x)
 
 
-def train_toy(seed=0, steps=STEPS, progress=True, half=None, **model_options):
+def train_toy(seed=0, steps=TOY_STEPS, progress=True, half=None, **model_options):
     # A new AttentionOnly(**model_options) trained with Adam on the next-token loss at every position.
     # Each batch draws its half length from MIN_HALF ... MAX_HALF, or uses `half` when given. Returns the
     # model and, per step, the mean loss on the random half's targets and on the repeat's (from its
     # second token on).
     seed_everything(seed)
     model = AttentionOnly(**model_options).to(DEVICE)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TOY_LR)
     generator = torch.Generator().manual_seed(seed)
     history = []
     for _ in tqdm(range(steps), desc="training", disable=not progress):
         n = half or int(torch.randint(MIN_HALF, MAX_HALF + 1, (1,), generator=generator))
-        tokens = repeated_halves(BATCH, n, generator)
+        tokens = repeated_halves(TOY_BATCH, n, generator)
         logits = model(tokens[:, :-1])  # the last token has nothing after it to predict
-        losses = F.cross_entropy(logits.transpose(1, 2), tokens[:, 1:], reduction="none")  # (BATCH, 2n - 1)
+        losses = F.cross_entropy(logits.transpose(1, 2), tokens[:, 1:], reduction="none")  # (TOY_BATCH, 2n - 1)
         optimizer.zero_grad()
         losses.mean().backward()
         optimizer.step()
@@ -116,7 +116,7 @@ def train_toy(seed=0, steps=STEPS, progress=True, half=None, **model_options):
 @torch.no_grad()
 def accuracy_by_position(model, half=HALF, count=1000, with_positions=True):
     # the fraction of right guesses (argmax) for the token at each position 1, ..., 2 half - 1 of `count`
-    # test sequences: entries 0 ... half - 2 are the random half (chance 1 / VOCAB), entry half - 1
+    # test sequences: entries 0 ... half - 2 are the random half (chance 1 / TOY_VOCAB), entry half - 1
     # the first token of the repeat, the others the rest of the repeat
     tokens = repeated_halves(count, half, torch.Generator().manual_seed(TEST_SEED))
     guesses = model(tokens[:, :-1], with_positions=with_positions).argmax(-1)

@@ -168,3 +168,24 @@ def test_the_translation_task_spells_batches_and_scores():
     assert (inputs[:, 1:] == targets[:, :-1]).logical_or(targets[:, :-1] == EOS).all()
     assert bleu2("987654", "987654") == 1.0 and bleu2("", "1") == 0.0 and bleu2("987645", "987654") < 1
     assert namespace["to_digits"](targets[1].tolist()) == "1005"
+
+
+def test_modules_that_a_notebook_may_carry_together_define_different_names():
+    # chapter 4.5 carries seq2seq.py and transformer.py: a second STEPS would silently change the first
+    import ast
+    from itertools import combinations
+    defined = {}
+    for path in sorted(Path(checks.__file__).parent.glob("*.py")):
+        if path.stem in ("__init__", "inline"):
+            continue
+        names = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        defined[path.stem] = names
+    for (a, names_a), (b, names_b) in combinations(defined.items(), 2):
+        assert not names_a & names_b, f"neuron2gpt/{a}.py and {b}.py both define {sorted(names_a & names_b)}"
