@@ -23,20 +23,25 @@ REPO = PACKAGE.parent
 NOTEBOOK_DIRS = ("book", "solutions")  # exercises/ are generated from solutions/
 
 
-def module_source(name, part=None):
-    text = (PACKAGE / f"{name}.py").read_text().rstrip("\n")
-    if part is None:
-        return text
+def module_parts(name):
+    """{part: its text} of neuron2gpt/<name>.py, cut at its lines "# %% <part>" ({} when it has none)."""
     parts, current = {}, None
-    for line in text.split("\n"):
+    for line in (PACKAGE / f"{name}.py").read_text().split("\n"):
         if line.startswith("# %% "):
             current = line[len("# %% "):].strip()
             parts[current] = []
         elif current is not None:
             parts[current].append(line)
+    return {part: "\n".join(lines).strip("\n") for part, lines in parts.items()}
+
+
+def module_source(name, part=None):
+    if part is None:
+        return (PACKAGE / f"{name}.py").read_text().rstrip("\n")
+    parts = module_parts(name)
     if part not in parts:
         raise KeyError(f"neuron2gpt/{name}.py has no part {part!r} (its parts: {', '.join(parts)})")
-    return "\n".join(parts[part]).strip("\n")
+    return parts[part]
 
 
 def marked_cells(nb):

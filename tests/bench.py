@@ -81,13 +81,10 @@ def rows_on_the_page():
 
 def merged(old_rows, new_rows):
     """The page's rows with the re-measured ones in their place, in table-of-contents order."""
-    fresh = {row[1]: row for row in new_rows}
-    names = [row[1] for row in old_rows] + [name for name in fresh if name not in {r[1] for r in old_rows}]
-    rows = {row[1]: row for row in old_rows} | fresh
+    rows = {row[1]: row for row in old_rows} | {row[1]: row for row in new_rows}
     order = [str(p.relative_to(harness.REPO)) for p in chapter_pages()]
     order += [f"solutions/{a} (solutions filled in)" for a in harness.assignments()]
-    return [rows[name] for name in sorted(names, key=lambda n: order.index(n) if n in order else len(order))
-            if name in order]
+    return [rows[name] for name in order if name in rows]
 
 
 def table(rows):

@@ -205,10 +205,13 @@ class Mutant:
     replace: str      # ...and what the mistaken student wrote instead
 
 
+def mutants_module(assignment):
+    return importlib.import_module(f"tests.mutants.m{assignment}")
+
+
 def _listed(assignment, kind):
     """The cases of one kind (MUTANTS, RULE_BREAKERS, CHAPTER_COPIES) in tests/mutants/m<assignment>.py."""
-    module = importlib.import_module(f"tests.mutants.m{assignment}")
-    return [Mutant(*m) for m in getattr(module, kind, [])]
+    return [Mutant(*m) for m in getattr(mutants_module(assignment), kind, [])]
 
 
 def load_mutants(assignment):
@@ -224,7 +227,7 @@ def load_rule_breakers(assignment):
 def chapter_pages(assignment):
     """The chapter pages that teach an assignment: book/part*/<assignment>.ipynb, and the pages an
     exercise covering several chapters names in its mutants module (CHAPTERS = ["12_positions"])."""
-    names = [assignment] + list(getattr(importlib.import_module(f"tests.mutants.m{assignment}"), "CHAPTERS", []))
+    names = [assignment] + list(getattr(mutants_module(assignment), "CHAPTERS", []))
     return [page for name in names for page in sorted((REPO / "book").glob(f"part*/{name}.ipynb"))[:1]]
 
 
